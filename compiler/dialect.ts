@@ -63,6 +63,12 @@ export const BINDINGS: Readonly<Record<string, readonly Target[]>> = {
   data: ["xdp", "tls", "sock"],
 };
 
+/** `kscript/<name>` modules that compile to the Lua global `<name>`: the bindings and the trimmed libraries. */
+export const GLOBAL_MODULES: readonly string[] = [...Object.keys(BINDINGS), "string", "table", "utf8", "math"];
+
+/** `kscript/<name>` modules whose functions the compiler turns into Lua operators or packaged helpers. */
+export const INTRINSIC_MODULES: readonly string[] = ["int"];
+
 export const TARGETS = ["xdp", "tls", "sock"] as const;
 export type Target = (typeof TARGETS)[number];
 
@@ -80,6 +86,12 @@ export const SIZE_BUDGET: Readonly<Record<Target | "module", number>> = {
   tls: 65536,
   module: 65536,
 };
+
+/**
+ * Per-call limits every backend enforces unless a hook's package asks for others: Lua VM instructions per
+ * call into the hook, and bytes of memory per Lua state.
+ */
+export const DEFAULT_LIMITS = { instructions: 1_000_000, memory: 1 << 20 } as const;
 
 /** Lua names a hook may read as globals, for a given target (undefined: any target's bindings). */
 export function allowedGlobals(target?: Target | "module"): Set<string> {

@@ -1,0 +1,183 @@
+/**
+ * The diagnostics catalog. Codes are stable: tools and docs refer to them, so a code is never reused for a
+ * different problem. KS1xxx: TypeScript-level checks; KS2xxx: checks on the Lua that ships; KS3xxx: packaging;
+ * KS4xxx: command line and project configuration. TypeScript's own errors keep their TS codes, as in tsc.
+ */
+
+export type Code = keyof typeof CATALOG;
+
+interface Entry {
+  title: string;
+  /** The message; `{0}`, `{1}`… are filled from the arguments. It says what is wrong and how to fix it. */
+  message: string;
+}
+
+export const CATALOG = {
+  KS1001: {
+    title: "non-integer numeral",
+    message: "'{0}' is not an integer: kscript Lua has 64-bit integers only. Use an integer (scale to milli- or micro-units if you need fractions).",
+  },
+  KS1002: {
+    title: "integer out of range",
+    message: "'{0}' does not fit a 64-bit integer. The largest is 9223372036854775807 (or 0xFFFFFFFFFFFFFFFF written in hex as a bit pattern).",
+  },
+  KS1003: {
+    title: "float division",
+    message: "'/' produces a float in Lua. Use idiv(a, b) from 'kscript/int' or Math.floor(a / b) for floor division.",
+  },
+  KS1004: {
+    title: "float division assignment",
+    message: "'/=' produces a float in Lua. Write 'x = idiv(x, y)' with idiv from 'kscript/int'.",
+  },
+  KS1005: {
+    title: "exponentiation",
+    message: "'{0}' produces a float in Lua. Use ipow(base, exponent) from 'kscript/int'.",
+  },
+  KS1006: {
+    title: "float constant",
+    message: "'{0}' is a float value and kscript Lua has none. {1}",
+  },
+  KS1007: {
+    title: "float Math function",
+    message: "'Math.{0}' works on floats. Integer code can use Math.abs, Math.max, Math.min, Math.floor(a / b), and ipow/sar from 'kscript/int'.",
+  },
+  KS1008: {
+    title: "float conversion",
+    message: "'{0}' produces or parses floats. {1}",
+  },
+  KS1009: {
+    title: "module outside the bundle",
+    message: "'{0}' cannot be imported into a hook: only relative imports and 'kscript/…' modules are bundled (Node and npm modules do not exist in the kernel).",
+  },
+  KS1010: {
+    title: "forbidden Lua facility",
+    message: "'{0}' is not available to hooks: kscript Lua has no file, process, module loading, bytecode or debug access. Import what you need from a 'kscript/…' module.",
+  },
+  KS1011: {
+    title: "dynamic global access",
+    message: "'{0}' gives dynamic access to Lua globals, which kscript forbids. Import what you need from a 'kscript/…' module.",
+  },
+  KS1012: {
+    title: "construct the Lua output cannot honour",
+    message: "{0} Rewrite this construct; kscript cannot compile it to Lua 5.3.",
+  },
+  KS1013: {
+    title: "missing hook entry",
+    message: "A '{0}' hook must export a function named '{1}' from its entry module. Add 'export function {1}(…)'.",
+  },
+  KS1014: {
+    title: "binding not available to this target",
+    message: "'kscript/{0}' is not available to '{1}' hooks; it exists for {2} hooks. Remove the import or change the hook's target.",
+  },
+  KS1015: {
+    title: "JavaScript runtime object",
+    message: "'{0}' is part of JavaScript's runtime and does not exist in kscript Lua. {1}",
+  },
+  KS1016: {
+    title: "compound shift assignment",
+    message: "'{0}' is not supported. Write 'x = x {1} n' instead.",
+  },
+  KS1017: {
+    title: "BigInt",
+    message: "BigInt is not needed: kscript numbers are already 64-bit integers. Drop the 'n' suffix and use number.",
+  },
+  KS1018: {
+    title: "unknown kscript module",
+    message: "'{0}' is not a kscript module. Available: {1}.",
+  },
+  KS2001: {
+    title: "float numeral in Lua",
+    message: "The Lua output contains the float numeral '{0}'. {1}",
+  },
+  KS2002: {
+    title: "float division in Lua",
+    message: "The Lua output divides with '/', which produces a float. {0}",
+  },
+  KS2003: {
+    title: "exponentiation in Lua",
+    message: "The Lua output uses '^', which produces a float. {0}",
+  },
+  KS2004: {
+    title: "global outside the allowlist",
+    message: "The Lua output reads or writes the global '{0}', which kscript Lua does not provide. {1}",
+  },
+  KS2005: {
+    title: "library member outside the dialect",
+    message: "'{0}.{1}' is not part of kscript Lua's trimmed '{0}' library. {2}",
+  },
+  KS2006: {
+    title: "require of a module that is not bundled",
+    message: "The Lua output requires '{0}', which is not in the bundle. Import it from a TypeScript file of the project so it gets bundled.",
+  },
+  KS2007: {
+    title: "global require",
+    message: "The Lua output reads the global 'require'; hooks cannot load modules at run time. Import the module from TypeScript so it gets bundled.",
+  },
+  KS2008: {
+    title: "Lua syntax error",
+    message: "The Lua output does not parse: {0}. This is a compiler bug; please report it with the hook's source.",
+  },
+  KS2009: {
+    title: "dynamic library access",
+    message: "The Lua output indexes the library '{0}' with a computed key, which the dialect cannot check. Call the member by name.",
+  },
+  KS3001: {
+    title: "package over its size budget",
+    message: "'{0}' is {1} bytes, over the {2}-byte budget of '{3}' hooks. {4}",
+  },
+  KS4001: {
+    title: "usage",
+    message: "{0}",
+  },
+  KS4002: {
+    title: "file not found",
+    message: "{0} does not exist. {1}",
+  },
+  KS4003: {
+    title: "bad project configuration",
+    message: "{0}",
+  },
+  KS4004: {
+    title: "unknown target",
+    message: "'{0}' is not a hook target. Use one of: xdp, tls, sock (or leave it out to build a plain module).",
+  },
+} satisfies Record<string, Entry>;
+
+export interface Diagnostic {
+  code: string;
+  category: "error" | "warning";
+  message: string;
+  /** Absolute path, when the problem has a place. */
+  file?: string;
+  /** 1-based. */
+  line?: number;
+  /** 1-based. */
+  column?: number;
+}
+
+export function diagnostic(code: Code, args: readonly (string | number)[], where: Partial<Diagnostic> = {}): Diagnostic {
+  const message = CATALOG[code].message.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? ""));
+  return { code, category: "error", message: message.trim(), ...where };
+}
+
+/** `file(line,col): error KSnnnn: message`, like tsc, with the path relative to `cwd`. */
+export function formatDiagnostic(d: Diagnostic, cwd: string): string {
+  let place = "";
+  if (d.file) {
+    const rel = relativePath(cwd, d.file);
+    place = d.line !== undefined ? `${rel}(${d.line},${d.column ?? 1}): ` : `${rel}: `;
+  }
+  return `${place}${d.category} ${d.code}: ${d.message}`;
+}
+
+function relativePath(from: string, to: string): string {
+  if (to.startsWith(from.endsWith("/") ? from : from + "/")) return to.slice(from.length).replace(/^\//, "");
+  return to;
+}
+
+/** Raised for problems that stop a command before any diagnostics can be collected (exit status 2). */
+export class UsageError extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(diagnostic.message);
+  }
+}

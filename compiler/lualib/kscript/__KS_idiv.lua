@@ -1,0 +1,3 @@
+local function __KS_idiv(a, b)
+    return a // b
+end

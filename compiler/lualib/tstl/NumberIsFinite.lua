@@ -1,0 +1,3 @@
+local function __TS__NumberIsFinite(value)
+    return math.type(value) == "integer"
+end

@@ -1,0 +1,3 @@
+local function __TS__NumberIsInteger(value)
+    return math.type(value) == "integer"
+end

@@ -1,0 +1,3 @@
+local function __TS__NumberIsNaN(value)
+    return value == nil or value ~= value
+end

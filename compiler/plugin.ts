@@ -1,0 +1,151 @@
+/**
+ * The kscript TSTL plugin: gives the dialect its TypeScript mapping. Integer division and shifts become
+ * Lua's integer operators, `kscript/<global>` imports become the kernel's globals, kscript/int's functions
+ * become operators or packaged helpers, and numerals keep their exact 64-bit value.
+ */
+import path from "node:path";
+import ts from "typescript";
+import * as lua from "typescript-to-lua";
+import { GLOBAL_MODULES, INTRINSIC_MODULES } from "./dialect.js";
+import { integerValue } from "./check-ts.js";
+
+type LuaExpression = lua.Expression;
+type LuaStatement = lua.Statement;
+
+/** Prefix of the helper functions the packager defines for the compiled code (see compiler/lualib). */
+export const HELPER_PREFIX = "__KS_";
+
+export interface PluginOptions {
+  stdlibDir: string;
+}
+
+export function createPlugin({ stdlibDir }: PluginOptions): lua.Plugin {
+  const intrinsicFiles = new Set(INTRINSIC_MODULES.map((m) => path.join(stdlibDir, `${m}.d.ts`)));
+
+  /** The kscript/int function an identifier refers to, if any. */
+  const intrinsicName = (context: lua.TransformationContext, node: ts.Node): string | undefined => {
+    let symbol = context.checker.getSymbolAtLocation(node);
+    if (!symbol) return undefined;
+    if (symbol.flags & ts.SymbolFlags.Alias) symbol = context.checker.getAliasedSymbol(symbol);
+    const decl = symbol.declarations?.[0];
+    return decl && intrinsicFiles.has(path.resolve(decl.getSourceFile().fileName)) ? symbol.name : undefined;
+  };
+
+  /**
+   * `import … from "kscript/<global>"` reads the kernel's global instead of requiring a module; an import of
+   * an intrinsic module (kscript/int) vanishes, its functions being compiled at each use. TSTL hoists import
+   * statements into the scope's `importStatements` rather than returning them, so they are edited there.
+   */
+  const transformModuleImport = (
+    node: ts.ImportDeclaration | ts.ExportDeclaration,
+    context: lua.TransformationContext,
+  ): LuaStatement[] => {
+    const scope = context.scopeStack[context.scopeStack.length - 1] as { importStatements?: LuaStatement[] };
+    const before = scope.importStatements?.length ?? 0;
+    const returned = context.superTransformStatements(node);
+    const spec = node.moduleSpecifier;
+    const m = spec && ts.isStringLiteral(spec) ? /^kscript\/(.+)$/.exec(spec.text) : null;
+    if (!m || !(INTRINSIC_MODULES.includes(m[1]) || GLOBAL_MODULES.includes(m[1]))) return returned;
+    const rewrite = (statements: LuaStatement[]) => {
+      if (INTRINSIC_MODULES.includes(m[1])) return [];
+      for (const statement of statements) {
+        if (!lua.isVariableDeclarationStatement(statement) || !statement.right) continue;
+        const init = statement.right[0];
+        if (lua.isCallExpression(init) && lua.isIdentifier(init.expression) && init.expression.text === "require") {
+          statement.right[0] = lua.createIdentifier(m[1]);
+        }
+      }
+      return statements;
+    };
+    if (scope.importStatements) {
+      scope.importStatements.splice(before, Infinity, ...rewrite(scope.importStatements.slice(before)));
+    }
+    return rewrite(returned);
+  };
+
+  const floorDivision = (context: lua.TransformationContext, a: ts.Expression, b: ts.Expression, node: ts.Node) =>
+    lua.createBinaryExpression(
+      context.transformExpression(a),
+      context.transformExpression(b),
+      lua.SyntaxKind.FloorDivisionOperator,
+      node,
+    );
+
+  const isNaNLiteral = (e: LuaExpression) =>
+    lua.isBinaryExpression(e) &&
+    e.operator === lua.SyntaxKind.DivisionOperator &&
+    lua.isNumericLiteral(e.left) &&
+    e.left.value === 0 &&
+    lua.isNumericLiteral(e.right) &&
+    e.right.value === 0;
+
+  return {
+    visitors: {
+      [ts.SyntaxKind.ImportDeclaration]: transformModuleImport,
+      [ts.SyntaxKind.ExportDeclaration]: transformModuleImport,
+
+      [ts.SyntaxKind.Identifier]: (node, context) => {
+        const name = intrinsicName(context, node);
+        return name ? lua.createIdentifier(HELPER_PREFIX + name, node) : context.superTransformExpression(node);
+      },
+
+      [ts.SyntaxKind.NumericLiteral]: (node, context) => {
+        const text = node.getText();
+        const value = integerValue(text);
+        if (value === undefined || (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= 0n)) {
+          return context.superTransformExpression(node);
+        }
+        // Beyond 2^53 the JS double is inexact; print the exact numeral instead (hex keeps Lua's wrap-around).
+        const exact = /^0[xX]/.test(text) ? "0x" + value.toString(16) : value.toString();
+        return lua.createNumericLiteral(exact as unknown as number, node);
+      },
+
+      [ts.SyntaxKind.BinaryExpression]: (node, context) => {
+        switch (node.operatorToken.kind) {
+          case ts.SyntaxKind.GreaterThanGreaterThanGreaterThanToken:
+            return lua.createBinaryExpression(
+              context.transformExpression(node.left),
+              context.transformExpression(node.right),
+              lua.SyntaxKind.BitwiseRightShiftOperator,
+              node,
+            );
+          case ts.SyntaxKind.GreaterThanGreaterThanToken:
+            return lua.createCallExpression(
+              lua.createIdentifier(HELPER_PREFIX + "sar"),
+              [context.transformExpression(node.left), context.transformExpression(node.right)],
+              node,
+            );
+          default:
+            return context.superTransformExpression(node);
+        }
+      },
+
+      [ts.SyntaxKind.CallExpression]: (node, context) => {
+        const callee = node.expression;
+        const intrinsic = intrinsicName(context, callee);
+        if (intrinsic === "idiv" && node.arguments.length === 2) {
+          return floorDivision(context, node.arguments[0], node.arguments[1], node);
+        }
+        if (
+          ts.isPropertyAccessExpression(callee) &&
+          callee.name.text === "floor" &&
+          ts.isIdentifier(callee.expression) &&
+          callee.expression.text === "Math" &&
+          node.arguments.length === 1
+        ) {
+          let arg = node.arguments[0];
+          while (ts.isParenthesizedExpression(arg)) arg = arg.expression;
+          if (ts.isBinaryExpression(arg) && arg.operatorToken.kind === ts.SyntaxKind.SlashToken) {
+            return floorDivision(context, arg.left, arg.right, node);
+          }
+        }
+        const result = context.superTransformExpression(node);
+        // TSTL inlines `s.charCodeAt(k)` as `string.byte(s, k + 1) or 0 / 0`; kscript's NaN is nil.
+        if (lua.isBinaryExpression(result) && result.operator === lua.SyntaxKind.OrOperator && isNaNLiteral(result.right)) {
+          return result.left;
+        }
+        return result;
+      },
+    }
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Transpile: drives TypeScript-to-Lua through its API over a TypeScript program, with the kscript plugin and
+ * kscript's integer-clean lualib, and returns one Lua module per TypeScript file (code and source map), in
+ * memory. Bundling is the packager's job, so one program serves every hook of a project.
+ */
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import ts from "typescript";
+import * as tstl from "typescript-to-lua";
+import { createPlugin } from "./plugin.js";
+import { decodeMap, type DecodedMap, type SourceMapV3 } from "./sourcemap.js";
+import { packageRoot } from "./paths.js";
+
+export interface LuaModule {
+  /** The name other modules `require` it by. */
+  name: string;
+  code: string;
+  map: DecodedMap;
+  /** The TypeScript file it came from (absolute), or undefined for the lualib bundle. */
+  sourceFile: string | undefined;
+}
+
+export interface TranspileResult {
+  modules: Map<string, LuaModule>;
+  diagnostics: readonly ts.Diagnostic[];
+}
+
+const require = createRequire(import.meta.url);
+
+/** Where the transpiler pretends to write; nothing is written there. */
+const VIRTUAL_OUT = "/__kscript_out__";
+
+const STDLIB_DIR = path.join(packageRoot, "stdlib");
+const LUALIB_DIR = path.join(packageRoot, "compiler", "lualib");
+const LANGUAGE_EXTENSIONS = path.join(
+  path.dirname(require.resolve("@typescript-to-lua/language-extensions/package.json")),
+  "index.d.ts",
+);
+
+export const stdlibDir = STDLIB_DIR;
+
+/** TypeScript files under stdlib/ that are bundled helpers (as opposed to declarations of globals). */
+export function helperModules(): Set<string> {
+  return new Set(
+    fs
+      .readdirSync(STDLIB_DIR)
+      .filter((f) => f.endsWith(".ts") && !f.endsWith(".d.ts"))
+      .map((f) => f.slice(0, -3)),
+  );
+}
+
+/**
+ * The compiler options every kscript build uses, on top of whatever the project's tsconfig says: the
+ * dialect's lib (ES only: no DOM, no Node), Lua 5.3 without implicit self, kscript's module paths.
+ */
+export function kscriptCompilerOptions(projectOptions: ts.CompilerOptions = {}): tstl.CompilerOptions {
+  return {
+    strict: true,
+    ...projectOptions,
+    target: ts.ScriptTarget.ES2022,
+    lib: ["lib.es2022.d.ts"],
+    module: ts.ModuleKind.ESNext,
+    moduleResolution: ts.ModuleResolutionKind.Bundler,
+    moduleDetection: ts.ModuleDetectionKind.Force,
+    types: [],
+    paths: { "kscript/*": [path.join(STDLIB_DIR, "*")] },
+    noEmit: false,
+    noEmitOnError: false,
+    declaration: false,
+    composite: false,
+    incremental: false,
+    sourceMap: true,
+    inlineSourceMap: false,
+    outDir: VIRTUAL_OUT,
+    rootDir: undefined,
+    skipLibCheck: true,
+    luaTarget: tstl.LuaTarget.Lua53,
+    noImplicitSelf: true,
+    luaLibImport: tstl.LuaLibImportKind.RequireMinimal,
+    noHeader: true,
+    luaBundle: undefined,
+    luaBundleEntry: undefined,
+    sourceMapTraceback: false,
+  };
+}
+
+/** Files every kscript program includes besides the project's: TSTL's language extensions. */
+export const extraRootFiles: readonly string[] = [LANGUAGE_EXTENSIONS];
+
+/** An emit host that serves kscript's integer-only replacements for TSTL's float-dirty lualib features. */
+function createEmitHost(): tstl.EmitHost {
+  const overrides = new Map<string, string>();
+  for (const file of fs.readdirSync(path.join(LUALIB_DIR, "tstl"))) {
+    overrides.set(file.replace(/\.lua$/, ""), fs.readFileSync(path.join(LUALIB_DIR, "tstl", file), "utf8"));
+  }
+  return {
+    directoryExists: ts.sys.directoryExists,
+    fileExists: ts.sys.fileExists,
+    getCurrentDirectory: ts.sys.getCurrentDirectory,
+    writeFile: () => {},
+    readFile(file: string) {
+      const base = path.basename(file);
+      if (/[\\/]lualib[\\/](universal|5\.0)[\\/]/.test(file)) {
+        if (base === "lualib_module_info.json") {
+          const info = JSON.parse(ts.sys.readFile(file) ?? "{}") as Record<string, { dependencies?: string[] }>;
+          for (const feature of overrides.keys()) if (info[feature]) delete info[feature].dependencies;
+          return JSON.stringify(info);
+        }
+        const feature = base.replace(/\.lua$/, "");
+        if (overrides.has(feature)) return overrides.get(feature);
+      }
+      return ts.sys.readFile(file);
+    },
+  };
+}
+
+const emitHost = createEmitHost();
+const plugin = createPlugin({ stdlibDir: STDLIB_DIR });
+
+/** Module name of an emitted Lua file: its path under the output dir, dotted, as TSTL's requires spell it. */
+function moduleName(emittedPath: string): string {
+  return path
+    .relative(VIRTUAL_OUT, emittedPath)
+    .replace(/\.lua$/, "")
+    .split(path.sep)
+    .join(".");
+}
+
+export function transpileProgram(program: ts.Program, sourceFiles?: readonly ts.SourceFile[]): TranspileResult {
+  const code = new Map<string, { code: string; sourceFile: string | undefined }>();
+  const maps = new Map<string, SourceMapV3>();
+  const result = new tstl.Transpiler({ emitHost }).emit({
+    program,
+    sourceFiles: sourceFiles ? [...sourceFiles] : undefined,
+    plugins: [plugin],
+    writeFile(fileName, data, _bom, _onError, sources) {
+      if (fileName.endsWith(".lua.map")) {
+        maps.set(fileName.slice(0, -4), JSON.parse(data) as SourceMapV3);
+      } else if (fileName.endsWith(".lua")) {
+        code.set(fileName, { code: data, sourceFile: sources?.[0]?.fileName });
+      }
+    },
+  });
+  const modules = new Map<string, LuaModule>();
+  for (const [fileName, { code: text, sourceFile }] of code) {
+    const name = moduleName(fileName);
+    const raw = maps.get(fileName);
+    const map = raw ? decodeMap(raw) : { sources: [], lines: [] };
+    // TSTL writes sources relative to the .lua file; make them absolute so every consumer agrees.
+    map.sources = map.sources.map((s) => path.resolve(path.dirname(fileName), s));
+    modules.set(name, { name, code: text, map, sourceFile });
+  }
+  return { modules, diagnostics: result.diagnostics };
+}
