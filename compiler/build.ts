@@ -49,7 +49,7 @@ export class Builder {
   private readonly options: ts.CompilerOptions;
 
   constructor(readonly project: Project) {
-    this.options = kscriptCompilerOptions(project.compilerOptions);
+    this.options = kscriptCompilerOptions(project.dir, project.compilerOptions);
     const roots = [...project.hooks.map((h) => h.entry), ...extraRootFiles];
     const host: ts.LanguageServiceHost = {
       getScriptFileNames: () => roots,

@@ -79,8 +79,39 @@ export function createPlugin({ stdlibDir }: PluginOptions): lua.Plugin {
     lua.isNumericLiteral(e.right) &&
     e.right.value === 0;
 
+  /** TSTL's own `math.floor(x)` (array lengths, repeat counts): the identity on kscript's integers. */
+  const withoutMathFloor = (e: LuaExpression): LuaExpression =>
+    lua.isCallExpression(e) &&
+    e.params.length === 1 &&
+    lua.isTableIndexExpression(e.expression) &&
+    lua.isIdentifier(e.expression.table) &&
+    e.expression.table.text === "math" &&
+    lua.isStringLiteral(e.expression.index) &&
+    e.expression.index.value === "floor"
+      ? e.params[0]
+      : e;
+
   return {
     visitors: {
+      // TSTL declares `local E = E or {}` to merge enum declarations, which reads a global E that hooks lack;
+      // a TypeScript enum only merges within one scope, where the local already exists.
+      [ts.SyntaxKind.EnumDeclaration]: (node, context) => {
+        const statements = context.superTransformStatements(node);
+        for (const s of statements) {
+          if (!lua.isVariableDeclarationStatement(s) || !s.right || s.left.length !== 1) continue;
+          const init = s.right[0];
+          if (
+            lua.isBinaryExpression(init) &&
+            init.operator === lua.SyntaxKind.OrOperator &&
+            lua.isIdentifier(init.left) &&
+            init.left.text === s.left[0].text
+          ) {
+            s.right[0] = init.right;
+          }
+        }
+        return statements;
+      },
+
       [ts.SyntaxKind.ImportDeclaration]: transformModuleImport,
       [ts.SyntaxKind.ExportDeclaration]: transformModuleImport,
 
@@ -90,7 +121,7 @@ export function createPlugin({ stdlibDir }: PluginOptions): lua.Plugin {
       },
 
       [ts.SyntaxKind.NumericLiteral]: (node, context) => {
-        const text = node.getText();
+        const text = node.pos >= 0 && node.getSourceFile() ? node.getText() : node.text;
         const value = integerValue(text);
         if (value === undefined || (value <= BigInt(Number.MAX_SAFE_INTEGER) && value >= 0n)) {
           return context.superTransformExpression(node);
@@ -140,6 +171,9 @@ export function createPlugin({ stdlibDir }: PluginOptions): lua.Plugin {
           }
         }
         const result = context.superTransformExpression(node);
+        if (lua.isCallExpression(result) || lua.isMethodCallExpression(result)) {
+          result.params = result.params.map(withoutMathFloor);
+        }
         // TSTL inlines `s.charCodeAt(k)` as `string.byte(s, k + 1) or 0 / 0`; kscript's NaN is nil.
         if (lua.isBinaryExpression(result) && result.operator === lua.SyntaxKind.OrOperator && isNaNLiteral(result.right)) {
           return result.left;

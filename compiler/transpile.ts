@@ -54,7 +54,7 @@ export function helperModules(): Set<string> {
  * The compiler options every kscript build uses, on top of whatever the project's tsconfig says: the
  * dialect's lib (ES only: no DOM, no Node), Lua 5.3 without implicit self, kscript's module paths.
  */
-export function kscriptCompilerOptions(projectOptions: ts.CompilerOptions = {}): tstl.CompilerOptions {
+export function kscriptCompilerOptions(projectDir: string, projectOptions: ts.CompilerOptions = {}): tstl.CompilerOptions {
   return {
     strict: true,
     ...projectOptions,
@@ -73,7 +73,8 @@ export function kscriptCompilerOptions(projectOptions: ts.CompilerOptions = {}):
     sourceMap: true,
     inlineSourceMap: false,
     outDir: VIRTUAL_OUT,
-    rootDir: undefined,
+    // Bundled stdlib helpers live outside the project, so the root spans both.
+    rootDir: commonAncestor(projectDir, STDLIB_DIR),
     skipLibCheck: true,
     luaTarget: tstl.LuaTarget.Lua53,
     noImplicitSelf: true,
@@ -85,14 +86,31 @@ export function kscriptCompilerOptions(projectOptions: ts.CompilerOptions = {}):
   };
 }
 
+function commonAncestor(a: string, b: string): string {
+  const pa = path.resolve(a).split(path.sep);
+  const pb = path.resolve(b).split(path.sep);
+  let i = 0;
+  while (i < pa.length && i < pb.length && pa[i] === pb[i]) i++;
+  return pa.slice(0, i).join(path.sep) || path.sep;
+}
+
 /** Files every kscript program includes besides the project's: TSTL's language extensions. */
 export const extraRootFiles: readonly string[] = [LANGUAGE_EXTENSIONS];
 
-/** An emit host that serves kscript's integer-only replacements for TSTL's float-dirty lualib features. */
+/**
+ * An emit host that serves kscript's integer-only replacements for TSTL's float-dirty lualib features, and
+ * makes the stock features read base functions directly instead of through `_G` (which hooks do not have)
+ * and use Lua 5.3's `table.unpack` without probing for the 5.1 global `unpack`.
+ */
 function createEmitHost(): tstl.EmitHost {
-  const overrides = new Map<string, string>();
+  const overrides = new Map<string, { code: string; dependencies: string[] }>();
   for (const file of fs.readdirSync(path.join(LUALIB_DIR, "tstl"))) {
-    overrides.set(file.replace(/\.lua$/, ""), fs.readFileSync(path.join(LUALIB_DIR, "tstl", file), "utf8"));
+    const code = fs.readFileSync(path.join(LUALIB_DIR, "tstl", file), "utf8");
+    const header = /^-- dependencies: (.*)\n/.exec(code);
+    overrides.set(file.replace(/\.lua$/, ""), {
+      code: header ? code.slice(header[0].length) : code,
+      dependencies: header ? header[1].split(",").map((d) => d.trim()) : [],
+    });
   }
   return {
     directoryExists: ts.sys.directoryExists,
@@ -101,16 +119,20 @@ function createEmitHost(): tstl.EmitHost {
     writeFile: () => {},
     readFile(file: string) {
       const base = path.basename(file);
-      if (/[\\/]lualib[\\/](universal|5\.0)[\\/]/.test(file)) {
-        if (base === "lualib_module_info.json") {
-          const info = JSON.parse(ts.sys.readFile(file) ?? "{}") as Record<string, { dependencies?: string[] }>;
-          for (const feature of overrides.keys()) if (info[feature]) delete info[feature].dependencies;
-          return JSON.stringify(info);
+      if (!/[\\/]lualib[\\/](universal|5\.0)[\\/]/.test(file)) return ts.sys.readFile(file);
+      if (base === "lualib_module_info.json") {
+        const info = JSON.parse(ts.sys.readFile(file) ?? "{}") as Record<string, { dependencies?: string[] }>;
+        for (const [feature, { dependencies }] of overrides) {
+          if (info[feature]) info[feature].dependencies = dependencies;
         }
-        const feature = base.replace(/\.lua$/, "");
-        if (overrides.has(feature)) return overrides.get(feature);
+        return JSON.stringify(info);
       }
-      return ts.sys.readFile(file);
+      const override = overrides.get(base.replace(/\.lua$/, ""));
+      if (override) return override.code;
+      return ts.sys
+        .readFile(file)
+        ?.replace(/\b_G\.(\w+)/g, "$1")
+        .replace(/\b(?:unpack or table\.unpack|table\.unpack or unpack)\b/g, "table.unpack");
     },
   };
 }

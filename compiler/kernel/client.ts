@@ -1,0 +1,262 @@
+/**
+ * The Node client of /dev/kscript: plain fs reads and writes on the device, no native addon.
+ * Each function takes an fd from `openDevice()` and performs one request.
+ */
+import { closeSync, openSync, readSync, writeSync } from "node:fs";
+import { constants } from "node:os";
+import { TARGET_ENTRY, type Target } from "../dialect.js";
+import {
+  type DecodedValue,
+  HEADER_SIZE,
+  Op,
+  type OpCode,
+  REQUEST_MAX,
+  type WireValue,
+  decodeReply,
+  encodeRequest,
+  replyLength,
+} from "./protocol.js";
+
+export const DEVICE_PATH = "/dev/kscript";
+
+const NOT_LOADED = "kscript module not loaded: run `kscript vm` or insmod kmod/kscript.ko";
+const NEEDS_ROOT = "needs root (CAP_SYS_ADMIN)";
+
+/** Why a request failed; `code` is the errno name (EEXIST: name taken, ENOEXEC: Lua refused the script, …). */
+export class KscriptError extends Error {
+  override name = "KscriptError";
+  constructor(
+    message: string,
+    readonly code: string,
+  ) {
+    super(message);
+  }
+}
+
+const errnoNames = new Map<number, string>(Object.entries(constants.errno).map(([name, n]) => [n, name]));
+
+function errnoName(status: number): string {
+  return errnoNames.get(-status) ?? `errno ${-status}`;
+}
+
+function systemCode(err: unknown): string | undefined {
+  return err instanceof Error && "code" in err && typeof err.code === "string" ? err.code : undefined;
+}
+
+export function openDevice(path: string = DEVICE_PATH): number {
+  try {
+    return openSync(path, "r+");
+  } catch (err) {
+    const code = systemCode(err);
+    if (code === "ENOENT") throw new KscriptError(NOT_LOADED, code);
+    if (code === "EACCES" || code === "EPERM") throw new KscriptError(`${path} ${NEEDS_ROOT}`, code);
+    throw err;
+  }
+}
+
+export function closeDevice(fd: number): void {
+  closeSync(fd);
+}
+
+export function text(value: DecodedValue): string {
+  if (!(value instanceof Uint8Array)) throw new KscriptError(`expected a string in the reply, got ${String(value)}`, "EPROTO");
+  return Buffer.from(value).toString("utf8");
+}
+
+function int(value: DecodedValue): number {
+  if (typeof value !== "number") throw new KscriptError(`expected an integer in the reply, got ${String(value)}`, "EPROTO");
+  return value;
+}
+
+function readExactly(fd: number, n: number): Buffer {
+  const buf = Buffer.alloc(n);
+  let got = 0;
+  while (got < n) {
+    const r = readSync(fd, buf, got, n - got, null);
+    if (r === 0) throw new KscriptError(`short reply from ${DEVICE_PATH}: ${got} of ${n} bytes`, "EPROTO");
+    got += r;
+  }
+  return buf;
+}
+
+/** One request/reply round trip; throws KscriptError for a non-zero status. */
+export function request(fd: number, op: OpCode, values: readonly WireValue[]): DecodedValue[] {
+  const req = encodeRequest(op, values);
+  if (req.byteLength - HEADER_SIZE > REQUEST_MAX) {
+    throw new KscriptError(
+      `request too large: ${req.byteLength - HEADER_SIZE} bytes; /dev/kscript takes at most ${REQUEST_MAX}`,
+      "EMSGSIZE",
+    );
+  }
+  try {
+    const n = writeSync(fd, req);
+    if (n !== req.byteLength) throw new KscriptError(`short write to ${DEVICE_PATH}: ${n} of ${req.byteLength}`, "EIO");
+  } catch (err) {
+    const code = systemCode(err);
+    if (code === "EMSGSIZE") throw new KscriptError(`request too large for ${DEVICE_PATH}`, code);
+    throw err;
+  }
+  const header = readExactly(fd, HEADER_SIZE);
+  const payload = readExactly(fd, replyLength(header));
+  const reply = decodeReply(Buffer.concat([header, payload]));
+  if (reply.status !== 0) {
+    const detail = reply.values.length > 0 && reply.values[0] instanceof Uint8Array ? text(reply.values[0]) : "";
+    throw new KscriptError(detail || errnoName(reply.status), errnoName(reply.status));
+  }
+  return reply.values;
+}
+
+export interface LoadOptions {
+  name: string;
+  target: Target;
+  /** Defaults to the target's entry (recv, process, callback). */
+  entry?: string;
+  /** The script's Lua text (never bytecode: the module loads text only). */
+  script: string | Uint8Array;
+}
+
+export function load(fd: number, opts: LoadOptions): void {
+  const entry = opts.entry ?? TARGET_ENTRY[opts.target];
+  try {
+    request(fd, Op.load, [opts.name, opts.target, entry, opts.script]);
+  } catch (err) {
+    if (err instanceof KscriptError && err.code === "ENOEXEC") {
+      throw new KscriptError(`load of '${opts.name}' failed: ${err.message}`, err.code);
+    }
+    throw err;
+  }
+}
+
+export function unload(fd: number, name: string): void {
+  try {
+    request(fd, Op.unload, [name]);
+  } catch (err) {
+    if (err instanceof KscriptError && err.code === "ENOENT") {
+      throw new KscriptError(`no script named '${name}' is loaded`, err.code);
+    }
+    throw err;
+  }
+}
+
+export interface ScriptInfo {
+  name: string;
+  target: Target;
+  entry: string;
+  /** Script text size in bytes. */
+  size: number;
+}
+
+export function list(fd: number): ScriptInfo[] {
+  const v = request(fd, Op.list, []);
+  const scripts: ScriptInfo[] = [];
+  for (let i = 0; i + 3 < v.length; i += 4) {
+    scripts.push({ name: text(v[i]!), target: text(v[i + 1]!) as Target, entry: text(v[i + 2]!), size: int(v[i + 3]!) });
+  }
+  return scripts;
+}
+
+export interface ScriptStats {
+  calls: number;
+  errors: number;
+  budgetHits: number;
+  memoryHits: number;
+  /** The last error's message, as Lua put it ("name:line: …"). */
+  lastError: string | null;
+  /** Its line, 0 when the message has none. */
+  lastErrorLine: number;
+  /** Bytes held by the script's Lua states. */
+  memory: number;
+  /** Lua states: one per CPU for xdp, else one. */
+  states: number;
+}
+
+export function stats(fd: number, name: string): ScriptStats {
+  let v: DecodedValue[];
+  try {
+    v = request(fd, Op.stats, [name]);
+  } catch (err) {
+    if (err instanceof KscriptError && err.code === "ENOENT") {
+      throw new KscriptError(`no script named '${name}' is loaded`, err.code);
+    }
+    throw err;
+  }
+  return {
+    calls: int(v[0]!),
+    errors: int(v[1]!),
+    budgetHits: int(v[2]!),
+    memoryHits: int(v[3]!),
+    lastError: v[4] === null ? null : text(v[4]!),
+    lastErrorLine: int(v[5]!),
+    memory: int(v[6]!),
+    states: int(v[7]!),
+  };
+}
+
+/** rcu keys and values: integers or byte strings (a JS string is sent as UTF-8). */
+export type RcuKey = number | bigint | string | Uint8Array;
+export type RcuValue = number | bigint | Uint8Array | null;
+
+export function rcuGet(fd: number, key: RcuKey, target: Target = "xdp"): RcuValue {
+  const v = request(fd, Op.rcuGet, [target, key])[0];
+  if (typeof v === "boolean" || v === undefined) throw new KscriptError("unexpected rcu value in the reply", "EPROTO");
+  return v;
+}
+
+/** Set a key; `null` deletes it. */
+export function rcuSet(fd: number, key: RcuKey, value: number | bigint | string | Uint8Array | null, target: Target = "xdp"): void {
+  request(fd, Op.rcuSet, [target, key, value]);
+}
+
+interface RunCommon {
+  /** false: the script raised an error and the hook would pass traffic through (the fields say how). */
+  ok: boolean;
+  error: string | null;
+}
+
+/**
+ * What a test-run returned. For a target entry the results are read as the hook would read them; the input
+ * reaches Lua as a string for every target in this version, so `packet` is the input unchanged.
+ */
+export type RunResult =
+  | (RunCommon & { kind: "xdp"; action: number; packet: Uint8Array })
+  | (RunCommon & { kind: "tls"; code: number; file: string | null })
+  | (RunCommon & { kind: "sock"; accept: boolean })
+  | (RunCommon & { kind: "call"; values: DecodedValue[] });
+
+export interface RunOptions {
+  /** Call this global function instead of the script's entry; results come back as `values`. */
+  fn?: string;
+  /** xdp's optional argument data (second parameter of callback). */
+  arg?: string | Uint8Array;
+}
+
+export function testRun(fd: number, name: string, input: string | Uint8Array, opts: RunOptions = {}): RunResult {
+  const values: WireValue[] = [name, opts.fn ?? "", input];
+  if (opts.arg !== undefined) values.push(opts.arg);
+  let v: DecodedValue[];
+  try {
+    v = request(fd, Op.run, values);
+  } catch (err) {
+    if (err instanceof KscriptError && err.code === "ENOENT") {
+      throw new KscriptError(`no script named '${name}' is loaded`, err.code);
+    }
+    throw err;
+  }
+  const common: RunCommon = { ok: v[0] === true, error: v[1] === null || v[1] === undefined ? null : text(v[1]) };
+  const kind = text(v[2]!);
+  switch (kind) {
+    case "xdp": {
+      const packet = v[4];
+      if (!(packet instanceof Uint8Array)) throw new KscriptError("xdp result without packet bytes", "EPROTO");
+      return { ...common, kind, action: int(v[3]!), packet };
+    }
+    case "tls":
+      return { ...common, kind, code: int(v[3]!), file: v[4] === null ? null : text(v[4]!) };
+    case "sock":
+      return { ...common, kind, accept: v[3] === true };
+    case "call":
+      return { ...common, kind, values: v.slice(3) };
+    default:
+      throw new KscriptError(`unknown run result kind '${kind}'`, "EPROTO");
+  }
+}

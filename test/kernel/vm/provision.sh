@@ -1,0 +1,84 @@
+#!/bin/sh
+# Provision the kernel VM's inputs from Debian's packages: qemu, busybox, the
+# linux-image-amd64 kernel (extracted into the cache, not installed) and the
+# exactly matching headers. Prints KVER=<version> on its last line.
+# Exit 77: cannot provision here (not root or apt failed).
+set -eu
+cache=$1
+mkdir -p "$cache"
+
+if [ "$(id -u)" != 0 ]; then
+	echo "provision: needs root to install Debian packages" >&2
+	exit 77
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+src=/etc/apt/sources.list.d/kscript-src.sources
+updated=
+apt_update() {
+	[ -n "$updated" ] && return 0
+	apt-get update -q >"$cache/apt-update.log" 2>&1 ||
+		{ cat "$cache/apt-update.log" >&2; exit 77; }
+	updated=1
+}
+
+# Lua's sources come from the lua5.3 source package (kmod/lua/fetch.sh).
+if ! grep -rqs 'deb-src' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+	cat >"$src" <<'SRC'
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: bookworm
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SRC
+	apt_update
+fi
+
+image=$(apt-cache depends linux-image-amd64 2>/dev/null |
+	sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n1)
+if [ -z "$image" ]; then
+	apt_update
+	image=$(apt-cache depends linux-image-amd64 |
+		sed -n 's/^ *Depends: linux-image-\(.*\)$/\1/p' | head -n1)
+fi
+[ -n "$image" ] || { echo "provision: no linux-image-amd64 in apt" >&2; exit 77; }
+kver=$image
+
+pkgs="qemu-system-x86 busybox-static linux-headers-$kver"
+missing=
+for p in $pkgs; do
+	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
+		missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+	apt-get install -y -q --no-install-recommends $missing \
+		>"$cache/apt-install.log" 2>&1 || {
+		apt_update
+		apt-get install -y -q --no-install-recommends $missing \
+			>"$cache/apt-install.log" 2>&1 ||
+			{ cat "$cache/apt-install.log" >&2; exit 77; }
+	}
+fi
+
+# The kernel under test: extracted, so the host's /boot is left alone.
+imgdir="$cache/image-$kver"
+if [ ! -f "$imgdir/.done" ]; then
+	rm -rf "$imgdir"
+	mkdir -p "$imgdir/deb"
+	(cd "$imgdir/deb" && apt-get download -q "linux-image-$kver" \
+		>"$cache/apt-download.log" 2>&1) || {
+		apt_update
+		(cd "$imgdir/deb" && apt-get download -q "linux-image-$kver" \
+			>"$cache/apt-download.log" 2>&1) ||
+			{ cat "$cache/apt-download.log" >&2; exit 77; }
+	}
+	dpkg-deb --fsys-tarfile "$imgdir"/deb/*.deb |
+		tar -x -C "$imgdir" "./boot/vmlinuz-$kver" \
+			"./lib/modules/$kver/kernel/fs" \
+			"./lib/modules/$kver/kernel/net/9p" \
+			"./lib/modules/$kver/kernel/net/tls" \
+			"./lib/modules/$kver/kernel/drivers/virtio"
+	rm -rf "$imgdir/deb"
+	touch "$imgdir/.done"
+fi
+echo "KVER=$kver"
