@@ -126,7 +126,14 @@ export class Builder {
     return this.finish(diagnostics, packages, options);
   }
 
-  private finish(diagnostics: Diagnostic[], packages: HookPackage[], options: BuildOptions): BuildResult {
+  private finish(all: Diagnostic[], packages: HookPackage[], options: BuildOptions): BuildResult {
+    // A module kscript already rejected needs no second "cannot find module" from TypeScript.
+    const rejectedImports = new Set(
+      all.filter((d) => d.code === "KS1009" || d.code === "KS1018").map((d) => `${d.file}:${d.line}`),
+    );
+    const diagnostics = all.filter(
+      (d) => !((d.code === "TS2307" || d.code === "TS2792") && rejectedImports.has(`${d.file}:${d.line}`)),
+    );
     const ok = !diagnostics.some((d) => d.category === "error");
     const written: string[] = [];
     if (ok && options.write) {

@@ -57,6 +57,34 @@ export function checkLua(text: string, options: LuaCheckOptions): LuaViolation[]
   const isGlobal = (node: lp.Expression, name?: string): node is lp.Identifier =>
     node.type === "Identifier" && globalNodes.has(node) && (name === undefined || node.name === name);
 
+  // `local s = string` (what `import * as s from "kscript/string"` compiles to) makes s the library too,
+  // as long as s is never assigned again.
+  const libraryAliases = new Map<number, string>();
+  const assigned = new Set<number>();
+  walk(chunk, (node) => {
+    if (node.type === "AssignmentStatement") {
+      for (const v of node.variables) if (v.type === "Identifier") assigned.add(rangeOf(v)[0]);
+    }
+  });
+  walk(chunk, (node) => {
+    if (node.type !== "LocalStatement") return;
+    node.variables.forEach((v, i) => {
+      const init = node.init[i];
+      if (init && isGlobal(init) && Object.hasOwn(LIBRARIES, init.name)) {
+        const binding = scopes.bindingAt.get(rangeOf(v)[0]);
+        if (binding && !binding.references.some((r) => assigned.has(rangeOf(r)[0]))) {
+          for (const r of binding.references) libraryAliases.set(rangeOf(r)[0], init.name);
+        }
+      }
+    });
+  });
+  /** The library an expression stands for: the global itself or an alias of it. */
+  const libraryOf = (node: lp.Expression): string | undefined => {
+    if (node.type !== "Identifier") return undefined;
+    if (isGlobal(node)) return Object.hasOwn(LIBRARIES, node.name) ? node.name : undefined;
+    return libraryAliases.get(rangeOf(node)[0]);
+  };
+
   for (const id of scopes.globals) {
     if (id.name === "require") at(id, "KS2007");
     else if (!allowed.has(id.name) && !options.definedGlobals?.has(id.name)) {
@@ -75,17 +103,18 @@ export function checkLua(text: string, options: LuaCheckOptions): LuaViolation[]
         if (node.operator === "/") at(node, "KS2002", FIX_UPSTREAM);
         else if (node.operator === "^") at(node, "KS2003", FIX_UPSTREAM);
         break;
-      case "MemberExpression":
-        if (isGlobal(node.base) && Object.hasOwn(LIBRARIES, node.base.name)) {
-          const lib = node.base.name;
+      case "MemberExpression": {
+        const lib = libraryOf(node.base);
+        if (lib) {
           if (!LIBRARIES[lib].includes(node.identifier.name)) {
             at(node, "KS2005", lib, node.identifier.name, `It keeps: ${LIBRARIES[lib].join(", ")}.`);
           }
         }
         break;
-      case "IndexExpression":
-        if (isGlobal(node.base) && Object.hasOwn(LIBRARIES, node.base.name)) {
-          const lib = node.base.name;
+      }
+      case "IndexExpression": {
+        const lib = libraryOf(node.base);
+        if (lib) {
           if (node.index.type !== "StringLiteral") at(node, "KS2009", lib);
           else {
             const member = text.slice(...rangeOf(node.index)).slice(1, -1);
@@ -93,6 +122,7 @@ export function checkLua(text: string, options: LuaCheckOptions): LuaViolation[]
           }
         }
         break;
+      }
       case "CallExpression":
       case "StringCallExpression": {
         const base = node.base;

@@ -288,7 +288,11 @@ function isNumberLike(type: ts.Type): boolean {
   return (type.flags & ts.TypeFlags.NumberLike) !== 0;
 }
 
-function isGlobalModuleNamespace(expr: ts.Expression, checker: ts.TypeChecker): boolean {
+function isGlobalModuleNamespace(expression: ts.Expression, checker: ts.TypeChecker): boolean {
+  let expr = expression;
+  while (ts.isParenthesizedExpression(expr) || ts.isAsExpression(expr) || ts.isNonNullExpression(expr) || ts.isTypeAssertionExpression(expr)) {
+    expr = expr.expression;
+  }
   if (!ts.isIdentifier(expr)) return false;
   const symbol = checker.getSymbolAtLocation(expr);
   const decl = symbol?.declarations?.[0];

@@ -52,7 +52,7 @@ function parseArgs(argv: string[]): Options | "help" {
   return { command, dir, ...options };
 }
 
-function report(result: BuildResult, options: Options, cwd: string, out: NodeJS.WriteStream): void {
+function report(builder: Builder, result: BuildResult, options: Options, cwd: string, out: NodeJS.WriteStream): void {
   if (options.json) {
     out.write(JSON.stringify({ ok: result.ok, diagnostics: result.diagnostics, written: result.written }) + "\n");
     return;
@@ -60,7 +60,9 @@ function report(result: BuildResult, options: Options, cwd: string, out: NodeJS.
   for (const d of result.diagnostics) out.write(formatDiagnostic(d, cwd) + "\n");
   if (result.ok && options.command === "build") {
     for (const p of result.packages) {
-      out.write(`${path.relative(cwd, result.written.find((f) => f.endsWith(`${p.name}.lua`)) ?? p.name)}: ${p.manifest.target} hook, ${p.manifest.size} bytes (budget ${p.manifest.limits.size})\n`);
+      const file = path.relative(cwd, path.join(builder.project.outDir, `${p.name}.lua`));
+      const kind = p.manifest.target === "module" ? "module" : `${p.manifest.target} hook`;
+      out.write(`${file}: ${kind}, ${p.manifest.size} bytes (budget ${p.manifest.limits.size})\n`);
     }
   }
 }
@@ -80,7 +82,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     const project = loadProject(path.resolve(cwd, options.dir), { minify: options.minify });
     const builder = new Builder(project);
     const result = runOnce(builder, options);
-    report(result, options, cwd, process.stdout);
+    report(builder, result, options, cwd, process.stdout);
     if (!options.watch) return result.ok ? 0 : 1;
     return await watch(builder, options, cwd);
   } catch (error) {
@@ -114,7 +116,7 @@ function watch(builder: Builder, options: Options, cwd: string): Promise<number>
       changed.clear();
       const started = performance.now();
       const result = runOnce(builder, options);
-      report(result, options, cwd, process.stdout);
+      report(builder, result, options, cwd, process.stdout);
       process.stderr.write(`kscript: rebuilt in ${Math.round(performance.now() - started)} ms\n`);
     }, 30);
   });

@@ -1,0 +1,46 @@
+/**
+ * Violating hooks: each rule of the dialect, including attempts to sneak past it, fails with the right KS code
+ * at the right TypeScript line, and the build writes nothing. Expectations live in the fixtures as
+ * `// @expect KSnnnn` on the offending line (`@expect-file` when the problem has no line, `@target` to pick
+ * the hook kind).
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { buildEntry } from "../../compiler/build.js";
+import { isTarget, type Target } from "../../compiler/dialect.js";
+
+const fixtures = path.resolve(import.meta.dirname, "../fixtures/violations");
+
+function expectations(file: string) {
+  const lines = fs.readFileSync(file, "utf8").split("\n");
+  const atLines: string[] = [];
+  const anywhere: string[] = [];
+  let target: Target | "module" = "module";
+  lines.forEach((line, i) => {
+    for (const m of line.matchAll(/@expect (KS\d{4})/g)) atLines.push(`${m[1]}@${i + 1}`);
+    for (const m of line.matchAll(/@expect-file (KS\d{4})/g)) anywhere.push(m[1]);
+    const t = /@target (\w+)/.exec(line)?.[1];
+    if (t && isTarget(t)) target = t;
+  });
+  return { atLines: atLines.sort(), anywhere, target };
+}
+
+describe("violations are reported with their KS code at their TypeScript line", () => {
+  for (const name of fs.readdirSync(fixtures).filter((f) => f.endsWith(".ts"))) {
+    it(name, async () => {
+      const file = path.join(fixtures, name);
+      const expected = expectations(file);
+      expect(expected.atLines.length + expected.anywhere.length).toBeGreaterThan(0);
+      const result = await buildEntry(file, { target: expected.target });
+      expect(result.ok).toBe(false);
+      expect(result.package).toBeUndefined();
+      const ks = result.diagnostics.filter((d) => d.code.startsWith("KS"));
+      for (const d of ks) expect(d.file).toBe(file);
+      const reported = ks.filter((d) => !expected.anywhere.includes(d.code)).map((d) => `${d.code}@${d.line}`);
+      expect(reported.sort()).toEqual(expected.atLines);
+      for (const code of expected.anywhere) expect(ks.map((d) => d.code)).toContain(code);
+      for (const d of ks) expect(d.message.length).toBeGreaterThan(40);
+    });
+  }
+});

@@ -1,0 +1,50 @@
+#!/bin/busybox sh
+# PID 1 of the kernel test VM. The kernel command line passes ks_ko (module),
+# ks_cwd and ks_run (the Node runner, run from the host's root shared
+# read-only over 9p). Results go to the writable "out" share.
+/bin/busybox --install -s /bin
+export PATH=/bin
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+
+for m in $(cat /lib/modules/order); do
+	insmod "/lib/modules/$m.ko" || echo "KSCRIPT-INIT-FAIL insmod $m"
+done
+mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 out /out ||
+	echo "KSCRIPT-INIT-FAIL mount out"
+mount -t 9p -o trans=virtio,version=9p2000.L,ro,cache=loose,msize=262144 \
+	hostroot /host || echo "KSCRIPT-INIT-FAIL mount hostroot"
+
+log() {
+	echo "$*" >>/out/init.log
+}
+
+if insmod "/host$ks_ko"; then
+	log "insmod 0"
+	for d in proc sys dev tmp; do
+		case $d in
+		proc) mount -t proc proc /host/proc ;;
+		sys) mount -t sysfs sysfs /host/sys ;;
+		dev) mount -t devtmpfs devtmpfs /host/dev ;;
+		tmp) mount -t tmpfs tmpfs /host/tmp ;;
+		esac
+	done
+	mkdir -p /host/tmp/out
+	mount --bind /out /host/tmp/out
+	start=$(cut -d' ' -f1 /proc/uptime)
+	chroot /host /bin/sh -c "cd '$ks_cwd' && HOME=/tmp exec /usr/bin/node '$ks_run' /tmp/out"
+	log "runner $?"
+	log "runner-seconds $start $(cut -d' ' -f1 /proc/uptime)"
+	umount /host/tmp/out /host/tmp /host/dev /host/sys /host/proc
+	rmmod kscript
+	log "rmmod $?"
+else
+	log "insmod $?"
+fi
+log "tainted $(cat /proc/sys/kernel/tainted)"
+dmesg >/out/dmesg.txt
+sync
+umount /out
+poweroff -f
