@@ -3,14 +3,22 @@
  * check) and, only when every hook is clean, writing the packages. A Builder keeps one LanguageService so
  * watch-mode rebuilds reuse everything that did not change.
  */
+import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import { checkSourceFile } from "./check-ts.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
-import { packageHook, type HookPackage } from "./package.js";
+import { moduleClosure, packageHook, type HookPackage, type PackageOptions, type PackageResult } from "./package.js";
 import { loadProject, type HookSpec, type Project } from "./project.js";
-import { extraRootFiles, helperModules, kscriptCompilerOptions, stdlibDir, transpileProgram } from "./transpile.js";
+import {
+  extraRootFiles,
+  helperModules,
+  kscriptCompilerOptions,
+  stdlibDir,
+  transpileProgram,
+  type LuaModule,
+} from "./transpile.js";
 import { TARGET_ENTRY, type Target } from "./dialect.js";
 
 export interface BuildResult {
@@ -43,8 +51,19 @@ function fromTsDiagnostic(d: ts.Diagnostic): Diagnostic {
   return { ...base, category };
 }
 
+interface FileState {
+  version: number;
+  tsDiagnostics: Diagnostic[];
+  kscriptDiagnostics: Map<Target | "module", Diagnostic[]>;
+  module: LuaModule | undefined;
+  transpileDiagnostics: Diagnostic[];
+}
+
 export class Builder {
   private readonly versions = new Map<string, number>();
+  /** What was computed for each project file at its version; reused until it or something it imports changes. */
+  private readonly fileStates = new Map<string, FileState>();
+  private readonly packageCache = new Map<string, PackageResult & { key: string }>();
   private readonly service: ts.LanguageService;
   private readonly options: ts.CompilerOptions;
 
@@ -78,45 +97,73 @@ export class Builder {
 
   build(options: BuildOptions = {}): BuildResult {
     const program = this.service.getProgram()!;
-    const diagnostics: Diagnostic[] = [];
+    const checker = program.getTypeChecker();
     const projectFiles = program
       .getSourceFiles()
       .filter((sf) => !sf.isDeclarationFile && !program.isSourceFileDefaultLibrary(sf) && !isInside(stdlibDir, sf.fileName));
+    const imports = new Map(projectFiles.map((sf) => [sf.fileName, directImports(sf, checker)]));
+    for (const sf of this.staleFiles(projectFiles, imports)) {
+      this.fileStates.set(sf.fileName, {
+        version: this.versionOf(sf.fileName),
+        tsDiagnostics: [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)].map(fromTsDiagnostic),
+        kscriptDiagnostics: new Map(),
+        module: undefined,
+        transpileDiagnostics: [],
+      });
+    }
+    const state = (sf: ts.SourceFile) => this.fileStates.get(sf.fileName)!;
 
-    const tsDiagnostics = [
-      ...program.getOptionsDiagnostics(),
-      ...program.getGlobalDiagnostics(),
-      ...projectFiles.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]),
+    const diagnostics: Diagnostic[] = [
+      ...[...program.getOptionsDiagnostics(), ...program.getGlobalDiagnostics()].map(fromTsDiagnostic),
+      ...projectFiles.flatMap((sf) => state(sf).tsDiagnostics),
     ];
-    diagnostics.push(...tsDiagnostics.map(fromTsDiagnostic));
-
-    const checker = program.getTypeChecker();
     const kinds = { helperModules: helperModules() };
     const checked = new Set<string>();
     for (const hook of this.project.hooks) {
-      for (const sf of importClosure(program, hook.entry, checker)) {
-        if (isInside(stdlibDir, sf.fileName) || checked.has(`${hook.target}:${sf.fileName}`)) continue;
-        checked.add(`${hook.target}:${sf.fileName}`);
-        diagnostics.push(...checkSourceFile(sf, checker, program, hook.target, kinds));
+      for (const file of closure(hook.entry, imports)) {
+        const sf = program.getSourceFile(file)!;
+        const key = `${hook.target}:${file}`;
+        if (checked.has(key)) continue;
+        checked.add(key);
+        const cached = state(sf).kscriptDiagnostics;
+        if (!cached.has(hook.target)) cached.set(hook.target, checkSourceFile(sf, checker, program, hook.target, kinds));
+        diagnostics.push(...cached.get(hook.target)!);
       }
       diagnostics.push(...checkEntry(program, checker, hook));
     }
     const errors = () => diagnostics.some((d) => d.category === "error");
     if (errors() || options.checkOnly) return this.finish(diagnostics, [], options);
 
-    const transpiled = transpileProgram(program);
-    diagnostics.push(...transpiled.diagnostics.map(fromTsDiagnostic));
+    const untranspiled = projectFiles.filter((sf) => !state(sf).module);
+    if (untranspiled.length > 0) {
+      const transpiled = transpileProgram(program, untranspiled);
+      for (const module of transpiled.modules.values()) {
+        const sf = module.sourceFile && program.getSourceFile(module.sourceFile);
+        if (sf && this.fileStates.has(sf.fileName)) state(sf).module = module;
+      }
+      for (const d of transpiled.diagnostics.map(fromTsDiagnostic)) {
+        const owner = d.file && this.fileStates.get(d.file);
+        if (owner) owner.transpileDiagnostics.push(d);
+        else diagnostics.push(d);
+      }
+    }
+    diagnostics.push(...projectFiles.flatMap((sf) => state(sf).transpileDiagnostics));
     if (errors()) return this.finish(diagnostics, [], options);
 
+    const modules = new Map<string, LuaModule>();
+    for (const sf of projectFiles) {
+      const module = state(sf).module;
+      if (module) modules.set(module.name, module);
+    }
     const packages: HookPackage[] = [];
     for (const hook of this.project.hooks) {
-      const entryModule = [...transpiled.modules.values()].find((m) => m.sourceFile && path.resolve(m.sourceFile) === hook.entry);
+      const entryModule = state(program.getSourceFile(hook.entry)!).module;
       if (!entryModule) throw new Error(`kscript: no Lua module was emitted for ${hook.entry}`);
-      const result = packageHook({
+      const result = this.packageCached({
         name: hook.name,
         target: hook.target,
         entryModule: entryModule.name,
-        modules: transpiled.modules,
+        modules,
         minify: this.project.minify,
         limits: this.project.limits,
       });
@@ -124,6 +171,41 @@ export class Builder {
       if (result.package) packages.push(result.package);
     }
     return this.finish(diagnostics, packages, options);
+  }
+
+  private versionOf(file: string): number {
+    return this.versions.get(path.resolve(file)) ?? 0;
+  }
+
+  /** Files never seen or changed since, and every file that imports one of them, directly or not. */
+  private staleFiles(files: readonly ts.SourceFile[], imports: ReadonlyMap<string, string[]>): ts.SourceFile[] {
+    const stale = new Set(
+      files.filter((sf) => this.fileStates.get(sf.fileName)?.version !== this.versionOf(sf.fileName)).map((sf) => sf.fileName),
+    );
+    for (let grew = true; grew; ) {
+      grew = false;
+      for (const [file, deps] of imports) {
+        if (!stale.has(file) && deps.some((d) => stale.has(d))) {
+          stale.add(file);
+          grew = true;
+        }
+      }
+    }
+    return files.filter((sf) => stale.has(sf.fileName));
+  }
+
+  /** Packaging is pure in its inputs: a hook whose modules did not change keeps its package. */
+  private packageCached(options: PackageOptions): PackageResult {
+    const hash = crypto.createHash("sha256");
+    hash.update(JSON.stringify([options.name, options.target, options.entryModule, options.minify, options.limits]));
+    for (const m of moduleClosure(options.entryModule, options.modules)) hash.update(m.name).update("\0").update(m.code);
+    const key = hash.digest("hex");
+    let result = this.packageCache.get(options.name);
+    if (result?.key !== key) {
+      result = { key, ...packageHook(options) };
+      this.packageCache.set(options.name, result);
+    }
+    return result;
   }
 
   private finish(all: Diagnostic[], packages: HookPackage[], options: BuildOptions): BuildResult {
@@ -170,24 +252,27 @@ function isInside(dir: string, file: string): boolean {
   return path.resolve(file).startsWith(dir + path.sep);
 }
 
-/** The project's source files an entry reaches through its imports (declaration files excluded). */
-function importClosure(program: ts.Program, entry: string, checker: ts.TypeChecker): ts.SourceFile[] {
-  const out: ts.SourceFile[] = [];
-  const seen = new Set<string>();
-  const visit = (sf: ts.SourceFile | undefined) => {
-    if (!sf || sf.isDeclarationFile || seen.has(sf.fileName)) return;
-    seen.add(sf.fileName);
-    out.push(sf);
-    for (const statement of sf.statements) {
-      const spec =
-        ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement) ? statement.moduleSpecifier : undefined;
-      if (!spec) continue;
-      const decl = checker.getSymbolAtLocation(spec)?.declarations?.[0];
-      visit(decl?.getSourceFile());
-    }
-  };
-  visit(program.getSourceFile(entry));
+/** The project files a source file imports (declaration files and kscript's own modules excluded). */
+function directImports(sf: ts.SourceFile, checker: ts.TypeChecker): string[] {
+  const out: string[] = [];
+  for (const statement of sf.statements) {
+    const spec = ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement) ? statement.moduleSpecifier : undefined;
+    const target = spec && checker.getSymbolAtLocation(spec)?.declarations?.[0]?.getSourceFile();
+    if (target && !target.isDeclarationFile && !isInside(stdlibDir, target.fileName)) out.push(target.fileName);
+  }
   return out;
+}
+
+/** An entry and everything it reaches through imports. */
+function closure(entry: string, imports: ReadonlyMap<string, string[]>): string[] {
+  const seen = new Set<string>();
+  const visit = (file: string) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    for (const dep of imports.get(file) ?? []) visit(dep);
+  };
+  visit(path.resolve(entry));
+  return [...seen];
 }
 
 function checkEntry(program: ts.Program, checker: ts.TypeChecker, hook: HookSpec): Diagnostic[] {

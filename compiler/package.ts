@@ -13,7 +13,7 @@ import { checkLua } from "./check-lua.js";
 import { minifyLua } from "./lua/minify.js";
 import { packageRoot } from "./paths.js";
 import { compose, encodeMap, lookup, type DecodedMap, type Segment, type SourceMapV3 } from "./sourcemap.js";
-import type { LuaModule } from "./transpile.js";
+import { LUALIB_MODULE, lualibModule, type LuaModule } from "./transpile.js";
 import { HELPER_PREFIX } from "./plugin.js";
 
 export interface Manifest {
@@ -46,7 +46,6 @@ export interface PackageOptions {
 }
 
 const HELPERS_DIR = path.join(packageRoot, "compiler", "lualib", "kscript");
-const LUALIB_MODULE = "lualib_bundle";
 const REQUIRE_PATTERN = /\brequire\("([^"]+)"\)/g;
 
 const LOADER = `local ____modules = {}
@@ -118,11 +117,11 @@ function splitLines(text: string): string[] {
 }
 
 /** The modules the entry needs, in a stable order (dependencies first). */
-function moduleClosure(entry: string, modules: ReadonlyMap<string, LuaModule>): LuaModule[] {
+export function moduleClosure(entry: string, modules: ReadonlyMap<string, LuaModule>): LuaModule[] {
   const order: LuaModule[] = [];
   const seen = new Set<string>();
   const visit = (name: string) => {
-    if (seen.has(name)) return;
+    if (seen.has(name) || name === LUALIB_MODULE) return;
     seen.add(name);
     const module = modules.get(name);
     if (!module) return; // the Lua-level check reports the unresolved require
@@ -130,7 +129,8 @@ function moduleClosure(entry: string, modules: ReadonlyMap<string, LuaModule>): 
     order.push(module);
   };
   visit(entry);
-  return order;
+  const lualib = lualibModule(order);
+  return lualib ? [lualib, ...order] : order;
 }
 
 function helperSources(modules: readonly LuaModule[]): string {

@@ -8,6 +8,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import ts from "typescript";
 import * as tstl from "typescript-to-lua";
+import { buildMinimalLualibBundle, findUsedLualibFeatures } from "typescript-to-lua/dist/LuaLib.js";
 import { createPlugin } from "./plugin.js";
 import { decodeMap, type DecodedMap, type SourceMapV3 } from "./sourcemap.js";
 import { packageRoot } from "./paths.js";
@@ -138,6 +139,21 @@ function createEmitHost(): tstl.EmitHost {
 }
 
 const emitHost = createEmitHost();
+
+/** The name TSTL's modules require the lualib by. */
+export const LUALIB_MODULE = "lualib_bundle";
+
+/**
+ * The lualib module for a set of modules: only the features they use (and what those need), so each hook
+ * carries its own minimal lualib rather than the union of the whole project's.
+ */
+export function lualibModule(modules: readonly LuaModule[]): LuaModule | undefined {
+  const codes = modules.map((m) => m.code);
+  const features = findUsedLualibFeatures(tstl.LuaTarget.Lua53, emitHost, codes);
+  if (features.size === 0) return undefined;
+  const code = buildMinimalLualibBundle(features, tstl.LuaTarget.Lua53, emitHost);
+  return { name: LUALIB_MODULE, code, map: { sources: [], lines: [] }, sourceFile: undefined };
+}
 const plugin = createPlugin({ stdlibDir: STDLIB_DIR });
 
 /** Module name of an emitted Lua file: its path under the output dir, dotted, as TSTL's requires spell it. */
@@ -167,6 +183,7 @@ export function transpileProgram(program: ts.Program, sourceFiles?: readonly ts.
   const modules = new Map<string, LuaModule>();
   for (const [fileName, { code: text, sourceFile }] of code) {
     const name = moduleName(fileName);
+    if (name === LUALIB_MODULE) continue; // each package gets its own, see lualibModule
     const raw = maps.get(fileName);
     const map = raw ? decodeMap(raw) : { sources: [], lines: [] };
     // TSTL writes sources relative to the .lua file; make them absolute so every consumer agrees.
