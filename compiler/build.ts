@@ -69,7 +69,7 @@ export class Builder {
 
   constructor(readonly project: Project) {
     this.options = kscriptCompilerOptions(project.dir, project.compilerOptions);
-    const roots = [...project.hooks.map((h) => h.entry), ...extraRootFiles];
+    const roots = [...project.hooks.map((h) => h.entry), ...extraRootFiles, HOOK_TYPES_FILE];
     const host: ts.LanguageServiceHost = {
       getScriptFileNames: () => roots,
       getScriptVersion: (f) => String(this.versions.get(path.resolve(f)) ?? 0),
@@ -87,6 +87,12 @@ export class Builder {
       getDirectories: ts.sys.getDirectories,
     };
     this.service = ts.createLanguageService(host, ts.createDocumentRegistry());
+  }
+
+  /** The TypeScript files of the project's current program (for watching). */
+  sourceFiles(): string[] {
+    const program = this.service.getProgram()!;
+    return program.getSourceFiles().filter((sf) => !program.isSourceFileDefaultLibrary(sf)).map((sf) => sf.fileName);
   }
 
   /** Tell the builder a file changed on disk (watch mode). */
@@ -275,16 +281,36 @@ function closure(entry: string, imports: ReadonlyMap<string, string[]>): string[
   return [...seen];
 }
 
+/** The type in stdlib/hooks.d.ts each target's entry must satisfy. */
+const ENTRY_TYPES: Record<Target, string> = { xdp: "XdpCallback", tls: "TlsRecv", sock: "SockProcess" };
+export const HOOK_TYPES_FILE = path.join(stdlibDir, "hooks.d.ts");
+
 function checkEntry(program: ts.Program, checker: ts.TypeChecker, hook: HookSpec): Diagnostic[] {
-  if (hook.target === "module") return [];
-  const entryName = TARGET_ENTRY[hook.target];
+  const target = hook.target;
+  if (target === "module") return [];
+  const entryName = TARGET_ENTRY[target];
   const sf = program.getSourceFile(hook.entry);
   const moduleSymbol = sf && checker.getSymbolAtLocation(sf);
   const exported = moduleSymbol && checker.getExportsOfModule(moduleSymbol).find((s) => s.name === entryName);
-  const isFunction =
-    exported && checker.getTypeOfSymbol(exported).getCallSignatures().length > 0;
-  if (isFunction) return [];
-  return [diagnostic("KS1013", [hook.target, entryName], { file: hook.entry, line: 1, column: 1 })];
+  const type = exported && checker.getTypeOfSymbol(exported);
+  if (!type || type.getCallSignatures().length === 0) {
+    return [diagnostic("KS1013", [target, entryName], { file: hook.entry, line: 1, column: 1 })];
+  }
+  const hooks = program.getSourceFile(HOOK_TYPES_FILE);
+  const hooksSymbol = hooks && checker.getSymbolAtLocation(hooks);
+  const expectedSymbol = hooksSymbol && checker.getExportsOfModule(hooksSymbol).find((s) => s.name === ENTRY_TYPES[target]);
+  if (!expectedSymbol) return [];
+  const expected = checker.getDeclaredTypeOfSymbol(expectedSymbol);
+  if (checker.isTypeAssignableTo(type, expected)) return [];
+  const declaration = exported.valueDeclaration ?? exported.declarations?.[0];
+  const start = declaration ? declaration.getSourceFile().getLineAndCharacterOfPosition(declaration.getStart()) : undefined;
+  return [
+    diagnostic(
+      "KS1019",
+      [entryName, checker.typeToString(type), target, checker.typeToString(expected, undefined, ts.TypeFormatFlags.InTypeAlias), ENTRY_TYPES[target]],
+      { file: hook.entry, line: (start?.line ?? 0) + 1, column: (start?.character ?? 0) + 1 },
+    ),
+  ];
 }
 
 /** Build a project folder (reads kscript.json / tsconfig.json) and write its packages. */

@@ -99,30 +99,47 @@ function printUsageError(d: Diagnostic, cwd: string, json: boolean): void {
   else process.stderr.write(`kscript: ${formatDiagnostic(d, cwd)}\n`);
 }
 
-/** Rebuilds on every change under the project folder (outDir excluded) until interrupted. */
+/**
+ * Rebuilds on every change to the project's sources or configuration until interrupted. Watches each folder
+ * holding a source file (plain inotify watches, ready as soon as they are created), adding folders as
+ * imports bring new ones in.
+ */
 function watch(builder: Builder, options: Options, cwd: string): Promise<number> {
   const { dir, outDir } = builder.project;
-  let timer: NodeJS.Timeout | undefined;
+  const watchers = new Map<string, fs.FSWatcher>();
   const changed = new Set<string>();
+  let timer: NodeJS.Timeout | undefined;
+
+  const rebuild = () => {
+    for (const f of changed) builder.invalidate(f);
+    changed.clear();
+    const started = performance.now();
+    const result = runOnce(builder, options);
+    report(builder, result, options, cwd, process.stdout);
+    process.stderr.write(`kscript: rebuilt in ${Math.round(performance.now() - started)} ms\n`);
+    watchFolders();
+  };
+  const watchFolders = () => {
+    const folders = new Set([dir, ...builder.sourceFiles().map((f) => path.dirname(f))]);
+    for (const folder of folders) {
+      if (watchers.has(folder) || folder.startsWith(outDir + path.sep) || folder.split(path.sep).includes("node_modules")) continue;
+      watchers.set(
+        folder,
+        fs.watch(folder, (_event, name) => {
+          if (!name || !/\.(ts|json)$/.test(name.toString())) return;
+          changed.add(path.join(folder, name.toString()));
+          clearTimeout(timer);
+          timer = setTimeout(rebuild, 30);
+        }),
+      );
+    }
+  };
+  watchFolders();
   process.stderr.write(`kscript: watching ${path.relative(cwd, dir) || "."} for changes\n`);
-  const watcher = fs.watch(dir, { recursive: true }, (_event, name) => {
-    if (!name) return;
-    const file = path.join(dir, name.toString());
-    if (file.startsWith(outDir + path.sep) || !/\.(ts|json)$/.test(file)) return;
-    changed.add(file);
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      for (const f of changed) builder.invalidate(f);
-      changed.clear();
-      const started = performance.now();
-      const result = runOnce(builder, options);
-      report(builder, result, options, cwd, process.stdout);
-      process.stderr.write(`kscript: rebuilt in ${Math.round(performance.now() - started)} ms\n`);
-    }, 30);
-  });
   return new Promise((resolve) => {
     process.once("SIGINT", () => {
-      watcher.close();
+      for (const w of watchers.values()) w.close();
+      clearTimeout(timer);
       resolve(0);
     });
   });

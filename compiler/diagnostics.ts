@@ -85,6 +85,10 @@ export const CATALOG = {
     title: "unknown kscript module",
     message: "'{0}' is not a kscript module. Available: {1}.",
   },
+  KS1019: {
+    title: "hook entry with the wrong signature",
+    message: "'{0}' has type '{1}', which a '{2}' hook cannot be called with; it must fit '{3}'. Annotate it with {4} from 'kscript/hooks' to see where it differs.",
+  },
   KS2001: {
     title: "float numeral in Lua",
     message: "The Lua output contains the float numeral '{0}'. {1}",
