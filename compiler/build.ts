@@ -142,7 +142,7 @@ export class Builder {
 
     const untranspiled = projectFiles.filter((sf) => !state(sf).module);
     if (untranspiled.length > 0) {
-      const transpiled = transpileProgram(program, untranspiled);
+      const transpiled = transpileProgram(program, this.project.dir, untranspiled);
       for (const module of transpiled.modules.values()) {
         const sf = module.sourceFile && program.getSourceFile(module.sourceFile);
         if (sf && this.fileStates.has(sf.fileName)) state(sf).module = module;

@@ -158,14 +158,37 @@ const plugin = createPlugin({ stdlibDir: STDLIB_DIR });
 
 /** Module name of an emitted Lua file: its path under the output dir, dotted, as TSTL's requires spell it. */
 function moduleName(emittedPath: string): string {
-  return path
-    .relative(VIRTUAL_OUT, emittedPath)
-    .replace(/\.lua$/, "")
-    .split(path.sep)
-    .join(".");
+  return dotted(path.relative(VIRTUAL_OUT, emittedPath).replace(/\.lua$/, ""));
 }
 
-export function transpileProgram(program: ts.Program, sourceFiles?: readonly ts.SourceFile[]): TranspileResult {
+function dotted(relativePath: string): string {
+  return relativePath.split(path.sep).join(".");
+}
+
+/**
+ * TSTL names modules by their path under the root dir, which spans the project and kscript's stdlib, so
+ * names carry the project's whole location. Packages ship these names (and size budgets are tight), so they
+ * are shortened to the path inside the project, or `kscript.<name>` for stdlib helpers.
+ */
+function shortener(program: ts.Program, projectDir: string): (name: string) => string {
+  const rootDir = program.getCompilerOptions().rootDir ?? projectDir;
+  const prefixes: [string, string][] = [
+    [dotted(path.relative(rootDir, projectDir)), ""],
+    [dotted(path.relative(rootDir, STDLIB_DIR)), "kscript."],
+  ];
+  return (name) => {
+    for (const [prefix, replacement] of prefixes) {
+      if (prefix !== "" && name.startsWith(prefix + ".")) return replacement + name.slice(prefix.length + 1);
+    }
+    return name;
+  };
+}
+
+export function transpileProgram(
+  program: ts.Program,
+  projectDir: string,
+  sourceFiles?: readonly ts.SourceFile[],
+): TranspileResult {
   const code = new Map<string, { code: string; sourceFile: string | undefined }>();
   const maps = new Map<string, SourceMapV3>();
   const result = new tstl.Transpiler({ emitHost }).emit({
@@ -180,15 +203,18 @@ export function transpileProgram(program: ts.Program, sourceFiles?: readonly ts.
       }
     },
   });
+  const shorten = shortener(program, projectDir);
   const modules = new Map<string, LuaModule>();
   for (const [fileName, { code: text, sourceFile }] of code) {
-    const name = moduleName(fileName);
-    if (name === LUALIB_MODULE) continue; // each package gets its own, see lualibModule
+    const longName = moduleName(fileName);
+    if (longName === LUALIB_MODULE) continue; // each package gets its own, see lualibModule
     const raw = maps.get(fileName);
     const map = raw ? decodeMap(raw) : { sources: [], lines: [] };
     // TSTL writes sources relative to the .lua file; make them absolute so every consumer agrees.
     map.sources = map.sources.map((s) => path.resolve(path.dirname(fileName), s));
-    modules.set(name, { name, code: text, map, sourceFile });
+    const name = shorten(longName);
+    const renamed = text.replace(/\brequire\("([^"]+)"\)/g, (_, required: string) => `require(${JSON.stringify(shorten(required))})`);
+    modules.set(name, { name, code: renamed, map, sourceFile });
   }
   return { modules, diagnostics: result.diagnostics };
 }
