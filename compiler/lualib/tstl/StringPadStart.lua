@@ -1,12 +1,14 @@
-local function __TS__StringPadStart(self, maxLength, fillString)
+local function __TS__StringPadding(self, maxLength, fillString)
     if fillString == nil then
         fillString = " "
     end
-    local length = string.len(self)
-    if maxLength <= length or fillString == "" then
-        return self
+    local needed = maxLength - string.len(self)
+    if needed <= 0 or fillString == "" then
+        return ""
     end
-    local needed = maxLength - length
-    local fill = string.sub(string.rep(fillString, needed // string.len(fillString) + 1), 1, needed)
-    return fill .. self
+    return string.sub(string.rep(fillString, needed // string.len(fillString) + 1), 1, needed)
+end
+
+local function __TS__StringPadStart(self, maxLength, fillString)
+    return __TS__StringPadding(self, maxLength, fillString) .. self
 end
