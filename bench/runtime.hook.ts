@@ -1,7 +1,7 @@
 import * as data from "kscript/data";
 import type { Data } from "kscript/data";
 import { get, set } from "kscript/rcu";
-import { action } from "kscript/xdp";
+import { action, type Action } from "kscript/xdp";
 
 // A small firewall: the kind of per-packet work an XDP hook does (layouts, segments, a lookup, a hash).
 const eth = data.layout({ type: [96, 16] });
@@ -9,7 +9,7 @@ const ip = data.layout({ version: [0, 4], ihl: [4, 4], ttl: [64, 8], proto: [72,
 const ports = data.layout({ sport: [0, 16], dport: [16, 16] });
 const blocked: Record<number, boolean> = { 23: true, 445: true, 3389: true };
 
-export function callback(pkt: Data): number {
+export function callback(pkt: Data): Action {
   if (pkt.layout(eth).type !== 0x0800) return action.pass;
   const h = pkt.segment(14)?.layout(ip);
   if (!h || h.version !== 4 || h.ihl === undefined || h.ttl === undefined) return action.drop;

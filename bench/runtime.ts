@@ -3,14 +3,14 @@
  * local engine (Fengari, patched) and for Debian's lua5.3 with bench/runtime-shim.lua standing in for the
  * bindings, and their ratio. Target: the emulator at 1/8 of native or better.
  *
- *   npx tsc -p . --outDir dist && node dist/bench/runtime.js [seconds-per-side]
+ *   npm run build && node dist/bench/runtime.js [seconds-per-side]
  */
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { buildEntry } from "../compiler/build.js";
+import { buildEntry, writePackage } from "../compiler/build.js";
 import { loadHook, tcpPacket, udpPacket } from "../runtime/testing.js";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -40,13 +40,7 @@ const traffic = packets();
 
 // Emulator: the hook as tests load it, one state.
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-bench-"));
-for (const [ext, text] of [
-  [".lua", pkg.lua],
-  [".kscript.json", JSON.stringify(pkg.manifest)],
-  [".lua.map", JSON.stringify(pkg.map)],
-] as const) {
-  fs.writeFileSync(path.join(dir, pkg.name + ext), text);
-}
+writePackage(pkg, dir);
 const hook = await loadHook(path.join(dir, `${pkg.name}.kscript.json`));
 const emulatorActions = new Map<number, number>();
 for (const p of traffic) {
@@ -88,4 +82,5 @@ const ratio = emulatorRate / nativeRate;
 console.log(`bundle ${pkg.name}.lua: ${pkg.manifest.size} bytes; ${traffic.length} packets; verdicts (aborted,drop,pass,tx,redirect) ${nativeCounts} on both`);
 console.log(`emulator (Fengari, patched): ${Math.round(emulatorRate).toLocaleString("en")} packets/s`);
 console.log(`native lua5.3 + shim:        ${Math.round(nativeRate).toLocaleString("en")} packets/s`);
+fs.rmSync(dir, { recursive: true, force: true });
 console.log(`ratio emulator/native: 1/${(1 / ratio).toFixed(1)} (${ratio.toFixed(3)}); target 1/8 or better: ${ratio >= 1 / 8 ? "met" : "NOT met"}`);

@@ -4,7 +4,7 @@
  * (code TSTL writes itself, lualib helpers) is caught again on the final Lua by check-lua.
  */
 import ts from "typescript";
-import { BINDINGS, GLOBAL_MODULES, INTRINSIC_MODULES, type Target } from "./dialect.js";
+import { BINDINGS, GLOBAL_MODULES, INTRINSIC_MODULES, TYPE_MODULES, type Target } from "./dialect.js";
 import { diagnostic, type Code, type Diagnostic } from "./diagnostics.js";
 
 /** Lua facilities a hook must never reach, whatever the TypeScript declares. */
@@ -145,9 +145,9 @@ export function checkSourceFile(
     const m = /^kscript\/(.+)$/.exec(name);
     if (!m) return report(spec, "KS1009", name);
     const sub = m[1];
-    if (INTRINSIC_MODULES.includes(sub) || kinds.helperModules.has(sub)) return;
+    if (INTRINSIC_MODULES.includes(sub) || TYPE_MODULES.includes(sub) || kinds.helperModules.has(sub)) return;
     if (!GLOBAL_MODULES.includes(sub)) {
-      const all = [...GLOBAL_MODULES, ...INTRINSIC_MODULES, ...kinds.helperModules].sort().map((n) => `kscript/${n}`);
+      const all = [...GLOBAL_MODULES, ...INTRINSIC_MODULES, ...TYPE_MODULES, ...kinds.helperModules].sort().map((n) => `kscript/${n}`);
       return report(spec, "KS1018", name, all.join(", "));
     }
     const targets = BINDINGS[sub];

@@ -7,19 +7,57 @@ import path from "node:path";
 import { Builder, type BuildResult } from "./build.js";
 import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "./diagnostics.js";
 import { loadProject } from "./project.js";
+import * as kernel from "./cli-kernel.js";
+import { KscriptError } from "./kernel/index.js";
 
 const USAGE = `usage: kscript <command> [options]
 
-commands:
-  build [dir]    compile the project's hooks into packages (<name>.lua, .kscript.json, .lua.map)
-  check [dir]    report diagnostics only, write nothing
+build and check:
+  build [dir]              compile the project's hooks into packages (<name>.lua, .kscript.json, .lua.map)
+  check [dir]              report diagnostics only, write nothing
+    --watch                rebuild when a source file changes
+    --no-minify            keep the Lua readable
+    --json                 print diagnostics as JSON (one object per build)
 
-options:
-  --watch        rebuild when a source file changes
-  --no-minify    keep the Lua readable
-  --json         print diagnostics as JSON (one object per build)
-  -h, --help     show this help
+test:
+  test [dir] [vitest options]   run the project's tests (vitest) with kscript/testing wired to the local
+                           engine (Fengari with the kernel's dialect, limits and emulated bindings)
+
+kernel (root, with the kscript module loaded):
+  deploy <package>         load a built package (dist/<name>.kscript.json or .lua) into the kernel
+    --name NAME            load it under another name
+    --target TARGET        for a plain module: the hook kind to load it as (xdp, tls, sock)
+  ls                       list loaded scripts
+  stats [name]             calls, errors, budget hits and last error of loaded scripts
+  unload <name>            unload a script (waits for calls in flight)
+  rcu get KEY | set KEY VALUE | del KEY    read or write the shared rcu table (--target, default xdp)
+
+  -h, --help               show this help
 `;
+
+interface Command {
+  /** Positional arguments: [min, max]. */
+  arity: [number, number];
+  flags: readonly string[];
+  values: readonly string[];
+}
+
+const COMMANDS: Record<string, Command> = {
+  build: { arity: [0, 1], flags: ["watch", "no-minify", "minify", "json"], values: [] },
+  check: { arity: [0, 1], flags: ["watch", "no-minify", "minify", "json"], values: [] },
+  deploy: { arity: [1, 1], flags: [], values: ["name", "target"] },
+  ls: { arity: [0, 0], flags: [], values: [] },
+  stats: { arity: [0, 1], flags: [], values: [] },
+  unload: { arity: [1, 1], flags: [], values: [] },
+  rcu: { arity: [2, 3], flags: [], values: ["target"] },
+};
+
+interface Parsed {
+  command: string;
+  positional: string[];
+  flags: Set<string>;
+  values: Map<string, string>;
+}
 
 interface Options {
   command: "build" | "check";
@@ -33,23 +71,36 @@ function usage(message: string): UsageError {
   return new UsageError(diagnostic("KS4001", [`${message} Run 'kscript --help' for usage.`]));
 }
 
-function parseArgs(argv: string[]): Options | "help" {
-  const positional: string[] = [];
-  const options = { watch: false, minify: undefined as boolean | undefined, json: false };
-  for (const arg of argv) {
-    if (arg === "-h" || arg === "--help") return "help";
-    else if (arg === "--watch" || arg === "-w") options.watch = true;
-    else if (arg === "--no-minify") options.minify = false;
-    else if (arg === "--minify") options.minify = true;
-    else if (arg === "--json") options.json = true;
-    else if (arg.startsWith("-")) throw usage(`unknown option '${arg}'.`);
-    else positional.push(arg);
+function parseArgs(argv: string[]): Parsed | "help" {
+  const [command, ...rest] = argv;
+  // `test` hands everything after the folder to vitest, its own --help included.
+  if (command === "test") {
+    const dir = rest[0] !== undefined && !rest[0].startsWith("-") ? rest.shift()! : ".";
+    return { command, positional: [dir, ...rest], flags: new Set(), values: new Map() };
   }
-  const [command, dir = ".", ...extra] = positional;
-  if (command === undefined) return "help";
-  if (command !== "build" && command !== "check") throw usage(`unknown command '${command}'.`);
-  if (extra.length > 0) throw usage(`'${command}' takes one folder, got also '${extra.join(" ")}'.`);
-  return { command, dir, ...options };
+  if (argv.length === 0 || argv.some((a) => a === "-h" || a === "--help")) return "help";
+  const spec = COMMANDS[command];
+  if (!spec) throw usage(`unknown command '${command}'.`);
+  const parsed: Parsed = { command, positional: [], flags: new Set(), values: new Map() };
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i];
+    if (!arg.startsWith("--")) {
+      parsed.positional.push(arg);
+      continue;
+    }
+    const [name, inline] = arg.slice(2).split(/=(.*)/s);
+    if (spec.flags.includes(name) && inline === undefined) parsed.flags.add(name);
+    else if (spec.values.includes(name)) {
+      const value = inline ?? rest[++i];
+      if (value === undefined) throw usage(`'${arg}' needs a value.`);
+      parsed.values.set(name, value);
+    } else throw usage(`unknown option '${arg}' for '${command}'.`);
+  }
+  const [min, max] = spec.arity;
+  if (parsed.positional.length < min || parsed.positional.length > max) {
+    throw usage(`'${command}' takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? "" : "s"}, got ${parsed.positional.length}.`);
+  }
+  return parsed;
 }
 
 function report(builder: Builder, result: BuildResult, options: Options, cwd: string, out: NodeJS.WriteStream): void {
@@ -72,19 +123,33 @@ function runOnce(builder: Builder, options: Options): BuildResult {
 }
 
 export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
-  let options: Options | "help";
   try {
-    options = parseArgs(argv);
-    if (options === "help") {
+    const parsed = parseArgs(argv);
+    if (parsed === "help") {
       process.stdout.write(USAGE);
       return 0;
     }
-    const project = loadProject(path.resolve(cwd, options.dir), { minify: options.minify });
-    const builder = new Builder(project);
-    const result = runOnce(builder, options);
-    report(builder, result, options, cwd, process.stdout);
-    if (!options.watch) return result.ok ? 0 : 1;
-    return await watch(builder, options, cwd);
+    const [first] = parsed.positional;
+    switch (parsed.command) {
+      case "build":
+      case "check":
+        return await buildCommand({
+          command: parsed.command,
+          dir: first ?? ".",
+          watch: parsed.flags.has("watch"),
+          minify: parsed.flags.has("no-minify") ? false : parsed.flags.has("minify") ? true : undefined,
+          json: parsed.flags.has("json"),
+        }, cwd);
+      case "test": {
+        const [dir, ...vitestArgs] = parsed.positional;
+        const root = path.resolve(cwd, dir);
+        if (!fs.existsSync(root)) throw new UsageError(diagnostic("KS4002", [root, "Give the folder of a kscript project."]));
+        const { runTests } = await import("../runtime/cli-test.js");
+        return await runTests(root, vitestArgs);
+      }
+      default:
+        return kernelCommand(parsed, cwd);
+    }
   } catch (error) {
     if (error instanceof UsageError) {
       printUsageError(error.diagnostic, cwd, argv.includes("--json"));
@@ -92,6 +157,50 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     }
     throw error;
   }
+}
+
+async function buildCommand(options: Options, cwd: string): Promise<number> {
+  const project = loadProject(path.resolve(cwd, options.dir), { minify: options.minify });
+  const builder = new Builder(project);
+  const result = runOnce(builder, options);
+  report(builder, result, options, cwd, process.stdout);
+  if (!options.watch) return result.ok ? 0 : 1;
+  return await watch(builder, options, cwd);
+}
+
+/** Kernel commands print one line of output, or one line of error and exit 1 when the kernel refuses. */
+function kernelCommand(parsed: Parsed, cwd: string): number {
+  const [first] = parsed.positional;
+  let output: string;
+  try {
+    switch (parsed.command) {
+      case "deploy":
+        output = kernel.deploy(path.resolve(cwd, first), { name: parsed.values.get("name"), target: parsed.values.get("target") });
+        break;
+      case "ls":
+        output = kernel.ls();
+        break;
+      case "stats":
+        output = kernel.stats(first);
+        break;
+      case "unload":
+        output = kernel.unload(first);
+        break;
+      case "rcu":
+        output = kernel.rcu(parsed.positional, parsed.values.get("target"));
+        break;
+      default:
+        throw new Error(`unhandled command ${parsed.command}`);
+    }
+  } catch (error) {
+    if (error instanceof KscriptError) {
+      process.stderr.write(`kscript: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+  process.stdout.write(output + "\n");
+  return 0;
 }
 
 function printUsageError(d: Diagnostic, cwd: string, json: boolean): void {

@@ -69,6 +69,9 @@ export const GLOBAL_MODULES: readonly string[] = [...Object.keys(BINDINGS), "str
 /** `kscript/<name>` modules whose functions the compiler turns into Lua operators or packaged helpers. */
 export const INTRINSIC_MODULES: readonly string[] = ["int"];
 
+/** `kscript/<name>` modules that hold only types (the hook entry signatures). */
+export const TYPE_MODULES: readonly string[] = ["hooks"];
+
 export const TARGETS = ["xdp", "tls", "sock"] as const;
 export type Target = (typeof TARGETS)[number];
 

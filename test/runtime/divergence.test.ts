@@ -121,3 +121,22 @@ describe("integer operations against lua5.3 on random operands", () => {
     expect(diverged).toBeLessThan(exprs.length - 100);
   });
 });
+
+describe("floats, which the kernel's Lua does not have", () => {
+  const run = (body: string) => new Engine(`function main() ${body} end`, { target: "module", chunkName: "f.lua" }).state().call("main", [], 1)[0];
+
+  test.each([
+    ["/", "local a, b = 7, 2 return a / b", "7 / 2 makes a float"],
+    ["^", "local a = 2 return a ^ 3", "2 ^ 3 makes a float"],
+    ["constant /", "return 7 / 2", "7 / 2 makes a float"],
+  ])("%s fails where it is", (_, body, message) => {
+    expect(() => run(body)).toThrow(new RegExp(`^f\\.lua:1: ${message.replace(/[/^]/g, "\\$&")}`));
+  });
+
+  test("a float numeral does not load, and a float string is not a number", () => {
+    expect(() => run("return 1.5")).toThrow(/malformed number near '1.5'/);
+    expect(run('return tostring(tonumber("1.5"))')).toBe("nil");
+    expect(run('return tonumber("42")')).toBe(42);
+    expect(() => run('return "1.5" + 1')).toThrow(/attempt to perform arithmetic on a string value/);
+  });
+});

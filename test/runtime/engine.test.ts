@@ -89,10 +89,15 @@ describe("limits", () => {
     expect(failure(engine(code, "module", { instructions: 500 })).error.kind).toBe("budget");
   });
 
-  test("unbounded recursion fails with a stack overflow within a second", () => {
-    const { error, ms } = failure(engine(`local function f(n) return f(n + 1) + 1 end function main() return f(1) end`));
-    expect(error.kind).toBe("stack");
-    expect(error.message).toMatch(/^t\.lua:1: stack overflow/);
+  test.each([
+    // The Lua stack is memory: at 16 bytes a slot, 1 MiB runs out before the 100000-slot stack limit.
+    [1 << 20, "memory", /^t\.lua:1: not enough memory/],
+    [16 << 20, "stack", /^t\.lua:1: stack overflow/],
+  ])("unbounded recursion with a %i-byte cap fails with a %s error within a second", (memory, kind, message) => {
+    const code = `local function f(n) return f(n + 1) + 1 end function main() return f(1) end`;
+    const { error, ms } = failure(engine(code, "module", { memory }));
+    expect(error.kind).toBe(kind);
+    expect(error.message).toMatch(message);
     expect(ms).toBeLessThan(1000);
   });
 
@@ -107,6 +112,8 @@ describe("limits", () => {
     ["a string doubling", `function main() local s = "x" while true do s = s .. s end end`],
     ["a growing table", `function main() local t, i = {}, 0 while true do i = i + 1 t[i] = {i} end end`],
     ["one huge string.rep", `function main() return ("x"):rep(100000000) end`],
+    ["data objects kept in a table", `function main() local t = {} while true do t[#t + 1] = data.new(4096) end end`],
+    ["one huge data.new", `function main() return data.new(100000000) end`],
   ])("%s fails with the memory cap within a second", (_, code) => {
     const { error, ms } = failure(engine(code, "module", { memory: 1 << 20, instructions: 1e8 }));
     expect(error.kind).toBe("memory");

@@ -1,0 +1,53 @@
+/**
+ * `kscript test [dir] [vitest flags…]`: runs a project's vitest tests with the runtime wired in, so a project
+ * needs no vitest config of its own: `kscript/testing` resolves to this runtime and `vitest` to the vitest
+ * kscript runs with (one runner instance, whatever the project has installed).
+ */
+import fs from "node:fs";
+import { createRequire } from "node:module";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { parseCLI, startVitest } from "vitest/node";
+import { PROJECT_ROOT_ENV } from "./testing.js";
+
+/** This runtime's testing module: the .ts next to this file in a checkout, the .js in a built package. */
+function testingModule(): string {
+  const here = path.dirname(fileURLToPath(import.meta.url));
+  const ts = path.join(here, "testing.ts");
+  return fs.existsSync(ts) ? ts : path.join(here, "testing.js");
+}
+
+/** The ESM entry of a package kscript depends on, from its package.json `exports` (require() gives the CJS one). */
+function esmEntry(name: string): string {
+  const manifest = createRequire(import.meta.url).resolve(`${name}/package.json`);
+  const exports = JSON.parse(fs.readFileSync(manifest, "utf8")).exports["."];
+  return path.join(path.dirname(manifest), exports.import.default ?? exports.import);
+}
+
+/** Runs the tests under `dir` and returns vitest's exit code (0 when every test passed). */
+export async function runTests(dir: string, vitestArgs: readonly string[]): Promise<number> {
+  const root = path.resolve(dir);
+  const { filter, options } = parseCLI(["vitest", "run", ...vitestArgs]);
+  const vitestEntry = esmEntry("vitest");
+  const previousExit = process.exitCode;
+  const previousRoot = process.env[PROJECT_ROOT_ENV];
+  process.exitCode = undefined;
+  process.env[PROJECT_ROOT_ENV] = root;
+  try {
+    const ctx = await startVitest("test", filter, { ...options, root, watch: options.watch ?? false }, {
+      resolve: {
+        alias: [
+          { find: /^kscript\/testing$/, replacement: testingModule() },
+          { find: /^vitest$/, replacement: vitestEntry },
+        ],
+      },
+    });
+    if (!ctx.shouldKeepServer()) await ctx.close();
+    const failed = ctx.state.getCountOfFailedTests() > 0 || ctx.state.getUnhandledErrors().length > 0;
+    return Number(process.exitCode ?? (failed ? 1 : 0));
+  } finally {
+    process.exitCode = previousExit;
+    if (previousRoot === undefined) delete process.env[PROJECT_ROOT_ENV];
+    else process.env[PROJECT_ROOT_ENV] = previousRoot;
+  }
+}
