@@ -5,6 +5,7 @@
  * the hook kind).
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildEntry } from "../../compiler/build.js";
@@ -43,4 +44,24 @@ describe("violations are reported with their KS code at their TypeScript line", 
       for (const d of ks) expect(d.message.length).toBeGreaterThan(40);
     });
   }
+});
+
+describe("size budgets", () => {
+  it("rejects an xdp hook over 8192 bytes and says what to do", async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-budget-"));
+    const file = path.join(dir, "big.ts");
+    const table = Array.from({ length: 700 }, (_, i) => `  "name-${i}.example.org",`).join("\n");
+    fs.writeFileSync(
+      file,
+      `import { action, type Action } from "kscript/xdp";\nimport type { Data } from "kscript/data";\nconst NAMES = [\n${table}\n];\n` +
+        "export function callback(pkt: Data): Action {\n  return NAMES.length > pkt.len() ? action.pass : action.drop;\n}\n",
+    );
+    const result = await buildEntry(file, { target: "xdp" });
+    expect(result.package).toBeUndefined();
+    const [d] = result.diagnostics;
+    expect(d).toMatchObject({ code: "KS3001", file });
+    expect(d.message).toMatch(/'big' is \d+ bytes, over the 8192-byte budget of 'xdp' hooks/);
+    // The same source is fine where the budget is larger.
+    expect((await buildEntry(file, { target: "module" })).diagnostics.filter((x) => x.code === "KS3001")).toEqual([]);
+  });
 });
