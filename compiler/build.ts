@@ -106,7 +106,7 @@ export class Builder {
     const checker = program.getTypeChecker();
     const projectFiles = program
       .getSourceFiles()
-      .filter((sf) => !sf.isDeclarationFile && !program.isSourceFileDefaultLibrary(sf) && !isInside(stdlibDir, sf.fileName));
+      .filter((sf) => !sf.isDeclarationFile && !program.isSourceFileDefaultLibrary(sf));
     const imports = new Map(projectFiles.map((sf) => [sf.fileName, directImports(sf, checker)]));
     for (const sf of this.staleFiles(projectFiles, imports)) {
       this.fileStates.set(sf.fileName, {
@@ -254,17 +254,13 @@ export function writePackage(p: HookPackage, outDir: string): string[] {
   return [lua, manifest, map];
 }
 
-function isInside(dir: string, file: string): boolean {
-  return path.resolve(file).startsWith(dir + path.sep);
-}
-
-/** The project files a source file imports (declaration files and kscript's own modules excluded). */
+/** The TypeScript files a source file imports (declaration files excluded; stdlib helpers included). */
 function directImports(sf: ts.SourceFile, checker: ts.TypeChecker): string[] {
   const out: string[] = [];
   for (const statement of sf.statements) {
     const spec = ts.isImportDeclaration(statement) || ts.isExportDeclaration(statement) ? statement.moduleSpecifier : undefined;
     const target = spec && checker.getSymbolAtLocation(spec)?.declarations?.[0]?.getSourceFile();
-    if (target && !target.isDeclarationFile && !isInside(stdlibDir, target.fileName)) out.push(target.fileName);
+    if (target && !target.isDeclarationFile) out.push(target.fileName);
   }
   return out;
 }

@@ -3,6 +3,7 @@
  * Lua's integer operators, `kscript/<global>` imports become the kernel's globals, kscript/int's functions
  * become operators or packaged helpers, and numerals keep their exact 64-bit value.
  */
+import fs from "node:fs";
 import path from "node:path";
 import ts from "typescript";
 import * as lua from "typescript-to-lua";
@@ -180,6 +181,14 @@ export function createPlugin({ stdlibDir }: PluginOptions): lua.Plugin {
         }
         return result;
       },
-    }
+    },
+
+    // TSTL's resolver does not apply TypeScript's path mapping to bundled TypeScript: point `kscript/<name>`
+    // at the stdlib helper module's source, which is part of the program.
+    moduleResolution(moduleIdentifier) {
+      const m = /^kscript\/([\w-]+)$/.exec(moduleIdentifier);
+      const file = m && path.join(stdlibDir, `${m[1]}.ts`);
+      return file && fs.existsSync(file) ? file : undefined;
+    },
   };
 }
