@@ -6,11 +6,16 @@ import fs from "node:fs";
 import path from "node:path";
 import { Builder, type BuildResult } from "./build.js";
 import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "./diagnostics.js";
+import { formatTemplateList, initProject } from "./init.js";
 import { loadProject } from "./project.js";
 import * as kernel from "./cli-kernel.js";
 import { KscriptError } from "./kernel/index.js";
 
 const USAGE = `usage: kscript <command> [options]
+
+start:
+  init <template> [dir]    create a project from a template (default dir: the template's name)
+  init --list              list the templates
 
 build and check:
   build [dir]              compile the project's hooks into packages (<name>.lua, .kscript.json, .lua.map)
@@ -43,6 +48,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  init: { arity: [0, 2], flags: ["list"], values: [] },
   build: { arity: [0, 1], flags: ["watch", "no-minify", "minify", "json"], values: [] },
   check: { arity: [0, 1], flags: ["watch", "no-minify", "minify", "json"], values: [] },
   deploy: { arity: [1, 1], flags: [], values: ["name", "target"] },
@@ -140,6 +146,17 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
           minify: parsed.flags.has("no-minify") ? false : parsed.flags.has("minify") ? true : undefined,
           json: parsed.flags.has("json"),
         }, cwd);
+      case "init": {
+        if (parsed.flags.has("list")) {
+          process.stdout.write(formatTemplateList() + "\n");
+          return 0;
+        }
+        if (first === undefined) throw usage("'init' needs a template name (kscript init --list shows them).");
+        const { dir, files } = initProject(first, parsed.positional[1], cwd);
+        const rel = path.relative(cwd, dir) || ".";
+        process.stdout.write(`created ${rel} from '${first}' (${files.length} files)\nnext: cd ${rel} && npm install && kscript build && kscript test\n`);
+        return 0;
+      }
       case "test": {
         const [dir, ...vitestArgs] = parsed.positional;
         const root = path.resolve(cwd, dir);

@@ -145,6 +145,79 @@ export const CATALOG = {
     title: "unknown target",
     message: "'{0}' is not a hook target. Use one of: xdp, tls, sock (or leave it out to build a plain module).",
   },
+  // KS5xxx: forwarding rule files (compiler/rules/, `kscript rules`).
+  KS5001: {
+    title: "unknown rule option",
+    message: "'{0}' is not a rule option. {1}",
+  },
+  KS5002: {
+    title: "rule option without a value",
+    message: "'{0}' needs a value: {1}. Write it after the option, separated by a space.",
+  },
+  KS5003: {
+    title: "invalid IPv4 address",
+    message: "'{0}' is not an IPv4 address: {1}. Write four decimal numbers 0-255 separated by dots, e.g. 10.0.0.2.",
+  },
+  KS5004: {
+    title: "invalid prefix length",
+    message: "'/{0}' is not a prefix length. Write /0 to /32 after the address, e.g. 10.0.0.0/24.",
+  },
+  KS5005: {
+    title: "network address with host bits",
+    message: "'{0}' has bits set after its first {1}, so it names no network. Write '{2}' for the network, or '/32' for the single address.",
+  },
+  KS5006: {
+    title: "invalid port",
+    message: "'{0}' is not a port. Ports are whole numbers 0-65535, {1}.",
+  },
+  KS5007: {
+    title: "empty port range",
+    message: "The range '{0}' is empty: its first port is above its last. Write '{1}'.",
+  },
+  KS5008: {
+    title: "unsupported protocol",
+    message: "'{0}' is not a protocol the forwarder handles. Write '-p udp' or '-p tcp'.",
+  },
+  KS5009: {
+    title: "port without a protocol",
+    message: "'{0}' {1} a port, which needs the protocol. Add '-p udp' or '-p tcp' to the rule.",
+  },
+  KS5010: {
+    title: "rule without an output interface",
+    message: "This rule does not say where to send packets. End it with the output interface, e.g. '… eth0' (or '-o eth0').",
+  },
+  KS5011: {
+    title: "repeated rule option",
+    message: "'{0}' repeats '{1}' from column {2}; a rule takes each option once. Remove one of them.",
+  },
+  KS5012: {
+    title: "second output interface",
+    message: "'{0}' is a second output interface ('{1}' is at column {2}); a rule sends to one interface. Remove one, or write a rule per interface. A value belongs right after its option.",
+  },
+  KS5013: {
+    title: "invalid interface name",
+    message: "'{0}' is not an interface name: {1}. Names are 1-15 letters, digits, '_', '.' or '-' (not starting with '-'), e.g. eth0.",
+  },
+  KS5014: {
+    title: "invalid MAC address",
+    message: "'{0}' is not a MAC address. Write six two-digit hexadecimal bytes separated by ':', e.g. 02:00:00:00:00:09.",
+  },
+  KS5015: {
+    title: "group MAC as source",
+    message: "'{0}' is a group (multicast) address, which cannot be a frame's source. Use the unicast address of the output interface (its first byte is even), e.g. from 'ip link show'.",
+  },
+  KS5016: {
+    title: "empty new destination",
+    message: "'{0}' gives neither an address nor a port. Write ADDRESS, ADDRESS:PORT or :PORT, e.g. --to-destination 192.168.0.1:53.",
+  },
+  KS5017: {
+    title: "too many rules",
+    message: "This is rule {0}; the forwarder reads at most {1} rules per packet. Merge rules with networks (10.0.0.0/24) or port ranges (1000:2000).",
+  },
+  KS4005: {
+    title: "folder not empty",
+    message: "{0} is not empty; kscript init only creates new projects. Give a new or empty folder.",
+  },
 } satisfies Record<string, Entry>;
 
 export interface Diagnostic {

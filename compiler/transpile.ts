@@ -133,7 +133,10 @@ function createEmitHost(): tstl.EmitHost {
       return ts.sys
         .readFile(file)
         ?.replace(/\b_G\.(\w+)/g, "$1")
-        .replace(/\b(?:unpack or table\.unpack|table\.unpack or unpack)\b/g, "table.unpack");
+        .replace(/\b(?:unpack or table\.unpack|table\.unpack or unpack)\b/g, "table.unpack")
+        // "No limit" spelled 2^32-1 (String.split); 2^31-1 is as unlimited for any string a hook can hold, and
+        // the local emulator, whose integers are 32-bit, holds it exactly.
+        .replace(/\b4294967295\b/g, "2147483647");
     },
   };
 }

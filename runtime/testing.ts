@@ -31,7 +31,7 @@ export interface LoadOptions {
   cpus?: number;
   /** Override the package's limits (instructions per call, memory bytes). */
   limits?: Partial<Limits>;
-  /** Build minified (default false, so Lua lines stay readable in messages; the map is exact either way). */
+  /** Build minified (default true: the chunk that ships, size budget included; the map keeps TS lines exact). */
   minify?: boolean;
   /** Also receive what the hook prints (it is always kept in `hook.logs`). */
   print?: (line: string) => void;
@@ -92,7 +92,7 @@ export async function loadHook(hookPath: string, options: LoadOptions = {}): Pro
   let pkg: HookPackage;
   if (file.endsWith(".ts")) {
     const target = options.target ?? inferTarget(file);
-    const built = await buildEntry(file, { target, minify: options.minify ?? false });
+    const built = await buildEntry(file, { target, minify: options.minify ?? true });
     if (!built.ok || !built.package) {
       const text = built.diagnostics.map((d) => formatDiagnostic(d, process.cwd())).join("\n");
       throw new Error(`kscript build of ${file} failed:\n${text}`);

@@ -8,8 +8,16 @@
 export declare function byte(s: string, i?: number, j?: number): number;
 /** A string made of the given byte values (0..255). */
 export declare function char(...bytes: number[]): string;
-/** Position of the first match of `pattern` (a Lua pattern unless `plain`), or undefined. */
-export declare function find(s: string, pattern: string, init?: number, plain?: boolean): LuaMultiReturn<[number, number, ...string[]]> | undefined;
+/**
+ * Start and end positions of the first match of `pattern` (a Lua pattern unless `plain`) and its captures;
+ * all undefined when there is none. Destructure it: `const [start, end] = find(s, "\r\n", 1, true)`.
+ */
+export declare function find(
+  s: string,
+  pattern: string,
+  init?: number,
+  plain?: boolean,
+): LuaMultiReturn<[start: number | undefined, end: number | undefined, ...captures: string[]]>;
 /** printf-style formatting. Integer and string conversions only: %d %i %u %c %x %X %o %s %q %%. */
 export declare function format(fmt: string, ...args: unknown[]): string;
 /** Iterator over the matches of a Lua pattern. */
@@ -20,8 +28,11 @@ export declare function gsub(s: string, pattern: string, repl: string | Record<s
 export declare function len(s: string): number;
 /** Lower-case ASCII letters. */
 export declare function lower(s: string): string;
-/** The captures of the first match of a Lua pattern, or undefined. */
-export declare function match(s: string, pattern: string, init?: number): string | undefined;
+/**
+ * The captures of the first match of a Lua pattern (the whole match when it has none); undefined when there
+ * is no match. Destructure it: `const [method, target] = match(line, "^(%u+) (%S+)")`.
+ */
+export declare function match(s: string, pattern: string, init?: number): LuaMultiReturn<(string | undefined)[]>;
 /** Binary packing (Lua 5.3 `string.pack`); the float formats f, d and n are rejected. */
 export declare function pack(fmt: string, ...values: unknown[]): string;
 /** Size of a `pack` format. */

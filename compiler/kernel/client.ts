@@ -192,18 +192,21 @@ export function stats(fd: number, name: string): ScriptStats {
   };
 }
 
-/** rcu keys and values: integers or byte strings (a JS string is sent as UTF-8). */
+/**
+ * rcu keys: integers or byte strings of 1..255 bytes; values: integers, booleans or byte strings of at most
+ * 4096 bytes (stdlib/rcu.d.ts). A JS string is sent as UTF-8; strings come back as bytes.
+ */
 export type RcuKey = number | bigint | string | Uint8Array;
-export type RcuValue = number | bigint | Uint8Array | null;
+export type RcuValue = number | bigint | boolean | Uint8Array | null;
 
 export function rcuGet(fd: number, key: RcuKey, target: Target = "xdp"): RcuValue {
   const v = request(fd, Op.rcuGet, [target, key])[0];
-  if (typeof v === "boolean" || v === undefined) throw new KscriptError("unexpected rcu value in the reply", "EPROTO");
+  if (v === undefined) throw new KscriptError("rcu reply without a value", "EPROTO");
   return v;
 }
 
 /** Set a key; `null` deletes it. */
-export function rcuSet(fd: number, key: RcuKey, value: number | bigint | string | Uint8Array | null, target: Target = "xdp"): void {
+export function rcuSet(fd: number, key: RcuKey, value: number | bigint | boolean | string | Uint8Array | null, target: Target = "xdp"): void {
   request(fd, Op.rcuSet, [target, key, value]);
 }
 
@@ -214,11 +217,12 @@ interface RunCommon {
 }
 
 /**
- * What a test-run returned. For a target entry the results are read as the hook would read them; the input
- * reaches Lua as a string for every target in this version, so `packet` is the input unchanged.
+ * What a test-run returned. For a target entry the results are read as the hook would read them. The input
+ * reaches Lua as the hook gets it: a string for tls, a data object for xdp and sock; `packet` is the xdp
+ * packet as the script left it, `redirect` the ifindex given to `xdp.redirect` (or null).
  */
 export type RunResult =
-  | (RunCommon & { kind: "xdp"; action: number; packet: Uint8Array })
+  | (RunCommon & { kind: "xdp"; action: number; packet: Uint8Array; redirect: number | null })
   | (RunCommon & { kind: "tls"; code: number; file: string | null })
   | (RunCommon & { kind: "sock"; accept: boolean })
   | (RunCommon & { kind: "call"; values: DecodedValue[] });
@@ -248,7 +252,7 @@ export function testRun(fd: number, name: string, input: string | Uint8Array, op
     case "xdp": {
       const packet = v[4];
       if (!(packet instanceof Uint8Array)) throw new KscriptError("xdp result without packet bytes", "EPROTO");
-      return { ...common, kind, action: int(v[3]!), packet };
+      return { ...common, kind, action: int(v[3]!), packet, redirect: v[5] === null ? null : int(v[5]!) };
     }
     case "tls":
       return { ...common, kind, code: int(v[3]!), file: v[4] === null ? null : text(v[4]!) };
