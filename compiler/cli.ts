@@ -230,14 +230,28 @@ function printUsageError(d: Diagnostic, cwd: string, json: boolean): void {
  * holding a source file (plain inotify watches, ready as soon as they are created), adding folders as
  * imports bring new ones in.
  */
-function watch(builder: Builder, options: Options, cwd: string): Promise<number> {
+function watch(initial: Builder, options: Options, cwd: string): Promise<number> {
+  let builder = initial;
   const { dir, outDir } = builder.project;
   const watchers = new Map<string, fs.FSWatcher>();
   const changed = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
 
+  const configFiles = new Set(["kscript.json", "tsconfig.json", "package.json"].map((f) => path.join(dir, f)));
   const rebuild = () => {
-    for (const f of changed) builder.invalidate(f);
+    if ([...changed].some((f) => configFiles.has(f))) {
+      // New hooks, targets or compiler options: start over from the configuration.
+      try {
+        builder = new Builder(loadProject(dir, { minify: options.minify }));
+      } catch (error) {
+        if (!(error instanceof UsageError)) throw error;
+        printUsageError(error.diagnostic, cwd, options.json);
+        changed.clear();
+        return;
+      }
+    } else {
+      for (const f of changed) builder.invalidate(f);
+    }
     changed.clear();
     const started = performance.now();
     const result = runOnce(builder, options);

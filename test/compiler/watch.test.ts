@@ -65,6 +65,11 @@ describe("incremental rebuilds", () => {
     fs.writeFileSync(path.join(dir, "src/limits.ts"), "export function limit(): number {\n  return 555;\n}\n");
     await waitFor(/rebuilt in \d+ ms/);
     expect(fs.readFileSync(lua, "utf8")).toContain("return 555");
+    // A configuration change (a hook declared) is picked up without restarting.
+    stderr = "";
+    fs.writeFileSync(path.join(dir, "kscript.json"), JSON.stringify({ hooks: [{ name: "second", entry: "src/index.ts" }] }));
+    await waitFor(/rebuilt in \d+ ms/);
+    expect(fs.readFileSync(path.join(dir, "dist", "second.lua"), "utf8")).toContain("return 555");
     const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
     child.kill("SIGINT");
     expect(await exited).toBe(0);
