@@ -37,7 +37,8 @@ describe("the stdlib types in an author's project", () => {
   it("resolves kscript modules with their documentation", () => {
     const program = projectWithKscriptInstalled(
       'import { idiv } from "kscript/int";\nimport { format } from "kscript/string";\nimport { maxinteger } from "kscript/math";\n' +
-        "export const s: string = format('%d', idiv(maxinteger, 2));\n",
+        'import { parseRequest } from "kscript/http";\n' +
+        "export const s: string = format('%d', idiv(maxinteger, 2)) + parseRequest('GET / HTTP/1.0\\r\\n\\r\\n').kind;\n",
     );
     expect(errors(program)).toEqual([]);
     const checker = program.getTypeChecker();
