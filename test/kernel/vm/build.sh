@@ -9,6 +9,10 @@ repo=$3
 kdir=/usr/src/linux-headers-$kver
 here=$(cd "$(dirname "$0")" && pwd)
 
+# Concurrent test runs share the cache: one builder at a time.
+exec 9>"$cache/build.lock"
+flock 9
+
 sh "$repo/kmod/lua/fetch.sh"
 
 # The module: key = the kmod sources (Lua's are pinned by fetch.sh's sha256) + kernel.
@@ -33,6 +37,8 @@ if [ ! -f "$ko" ]; then
 	fi
 	echo "module built in $(( $(date +%s) - start )) s" >&2
 	cp "$build/kscript.ko" "$ko.tmp"
+	# Builds unused for a day go (a concurrent run may still boot a recent one).
+	find "$cache" -maxdepth 1 -name 'kscript-*.ko' -mtime +0 -delete
 	mv "$ko.tmp" "$ko"
 	rm -rf "$build"
 fi
@@ -69,6 +75,7 @@ if [ ! -f "$initrd" ]; then
 	echo "$order" >"$root/lib/modules/order"
 	(cd "$root" && find . | busybox cpio -o -H newc) 2>/dev/null |
 		gzip -1 >"$initrd.tmp"
+	find "$cache" -maxdepth 1 -name 'initramfs-*.cpio.gz' -mtime +0 -delete
 	mv "$initrd.tmp" "$initrd"
 fi
 echo "KO=$ko"

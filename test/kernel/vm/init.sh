@@ -1,7 +1,7 @@
 #!/bin/busybox sh
 # PID 1 of the kernel test VM. The kernel command line passes ks_ko (module),
-# ks_cwd and ks_run (the Node runner, run from the host's root shared
-# read-only over 9p). Results go to the writable "out" share.
+# ks_node, ks_cwd and ks_run (Node and the runner, run from the host's root
+# shared read-only over 9p). Results go to the writable "out" share.
 /bin/busybox --install -s /bin
 export PATH=/bin
 
@@ -34,7 +34,7 @@ if insmod "/host$ks_ko"; then
 	mkdir -p /host/tmp/out
 	mount --bind /out /host/tmp/out
 	start=$(cut -d' ' -f1 /proc/uptime)
-	chroot /host /bin/sh -c "cd '$ks_cwd' && HOME=/tmp exec /usr/bin/node '$ks_run' /tmp/out"
+	chroot /host /bin/sh -c "cd '$ks_cwd' && HOME=/tmp exec '$ks_node' '$ks_run' /tmp/out"
 	log "runner $?"
 	log "runner-seconds $start $(cut -d' ' -f1 /proc/uptime)"
 	umount /host/tmp/out /host/tmp /host/dev /host/sys /host/proc

@@ -12,6 +12,10 @@ if [ "$(id -u)" != 0 ]; then
 	exit 77
 fi
 
+# Concurrent test runs share the cache (and apt): one at a time.
+exec 9>"$cache/provision.lock"
+flock 9
+
 export DEBIAN_FRONTEND=noninteractive
 src=/etc/apt/sources.list.d/kscript-src.sources
 updated=
@@ -44,7 +48,8 @@ fi
 [ -n "$image" ] || { echo "provision: no linux-image-amd64 in apt" >&2; exit 77; }
 kver=$image
 
-pkgs="qemu-system-x86 busybox-static linux-headers-$kver"
+# dpkg-dev and patch: apt-get source and the Lua patches (kmod/lua/fetch.sh).
+pkgs="qemu-system-x86 busybox-static linux-headers-$kver dpkg-dev patch"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef KSCRIPT_H
+#define KSCRIPT_H
+
+#include <linux/types.h>
+#include <linux/list.h>
+#include <linux/kref.h>
+#include <linux/mutex.h>
+#include <linux/spinlock.h>
+#include <linux/atomic.h>
+#include "../lua/klua.h"
+#include "wire.h"
+#include "data.h"
+
+#define KSCRIPT_NAME_MAX	64
+#define KSCRIPT_ENTRY_MAX	63	/* the seed's ULP entry: 64 bytes with NUL */
+#define KSCRIPT_ERROR_MAX	256
+
+enum kscript_target {
+	KSCRIPT_XDP,
+	KSCRIPT_TLS,
+	KSCRIPT_SOCK,
+	KSCRIPT_NTARGETS,
+};
+
+struct kscript_state {
+	struct mutex lock;	/* one caller at a time (not used for xdp) */
+	lua_State *L;
+	struct klua_ctx ctx;
+	struct kscript_data_buf input[2];	/* a call's packet and argument */
+	int redirect;		/* xdp.redirect's ifindex in this call, or 0 */
+};
+
+/* The kscript state a Lua state belongs to (its klua_ctx is embedded). */
+static inline struct kscript_state *kscript_state_of(lua_State *L)
+{
+	return container_of(klua_ctx(L), struct kscript_state, ctx);
+}
+
+struct kscript_script {
+	struct list_head node;		/* in the registry, under its mutex */
+	struct kref ref;
+	char name[KSCRIPT_NAME_MAX + 1];
+	char entry[KSCRIPT_ENTRY_MAX + 1];
+	enum kscript_target target;
+	size_t size;
+	atomic64_t calls;
+	atomic64_t errors;
+	atomic64_t budget_hits;
+	atomic64_t mem_hits;
+	spinlock_t error_lock;		/* guards last_error, last_line */
+	char last_error[KSCRIPT_ERROR_MAX];
+	int last_line;
+	unsigned int nstates;
+	struct kscript_state states[];	/* per CPU for xdp, else one */
+};
+
+extern unsigned long kscript_mem_limit;
+extern unsigned long kscript_insn_limit;
+extern unsigned long kscript_time_limit_ms;
+
+int kscript_target_parse(const char *name, size_t len);
+
+/* script.c: the registry. Each returns 0 or -errno, with a message in reply. */
+int kscript_load(const char *name, enum kscript_target target,
+		 const char *entry, const char *text, size_t len,
+		 struct kscript_buf *reply);
+int kscript_unload(const char *name);
+void kscript_unload_all(void);
+int kscript_list(struct kscript_buf *reply);
+int kscript_stats(const char *name, struct kscript_buf *reply);
+/* input and arg are writable: an xdp script may rewrite the packet. */
+int kscript_run(const char *name, const char *func, u8 *input,
+		size_t input_len, u8 *arg, size_t arg_len,
+		struct kscript_buf *reply);
+
+/* rcu.c: the shared table of the targets that have the rcu binding. */
+bool kscript_rcu_target(enum kscript_target target);
+int kscript_rcu_get(const struct kscript_value *key, struct kscript_buf *reply);
+int kscript_rcu_set(const struct kscript_value *key,
+		    const struct kscript_value *value);
+void kscript_rcu_open(lua_State *L);
+void kscript_rcu_clear(void);
+
+/* xdp.c: the xdp and xdplua bindings. */
+void kscript_xdp_open(lua_State *L);
+void kscript_xdplua_open(lua_State *L);
+
+#endif /* KSCRIPT_H */

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kscript.ko: /dev/kscript, a misc device taking one framed request per
+ * write(2) and giving its reply to the following read(2)s (kmod/README.md).
+ */
+#include <linux/module.h>
+#include <linux/kernel.h>
+#include <linux/miscdevice.h>
+#include <linux/fs.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/uaccess.h>
+#include <linux/capability.h>
+#include <asm/unaligned.h>
+#include "kscript.h"
+
+unsigned long kscript_mem_limit = 4UL << 20;
+module_param_named(mem_limit, kscript_mem_limit, ulong, 0644);
+MODULE_PARM_DESC(mem_limit, "Memory cap per Lua state, bytes (default 4 MiB)");
+
+unsigned long kscript_insn_limit = 10000000;
+module_param_named(insn_limit, kscript_insn_limit, ulong, 0644);
+MODULE_PARM_DESC(insn_limit, "Lua instructions per call (default 10M)");
+
+unsigned long kscript_time_limit_ms = 1000;
+module_param_named(time_limit_ms, kscript_time_limit_ms, ulong, 0644);
+MODULE_PARM_DESC(time_limit_ms, "Wall-clock time per call, ms (default 1000)");
+
+struct kscript_file {
+	struct mutex lock;	/* one request at a time per open file */
+	struct kscript_buf reply;
+	size_t read_pos;
+};
+
+static int kscript_open(struct inode *inode, struct file *file)
+{
+	struct kscript_file *f;
+
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	f = kzalloc(sizeof(*f), GFP_KERNEL);
+	if (!f)
+		return -ENOMEM;
+	mutex_init(&f->lock);
+	file->private_data = f;
+	return 0;
+}
+
+static int kscript_release_file(struct inode *inode, struct file *file)
+{
+	struct kscript_file *f = file->private_data;
+
+	kscript_buf_free(&f->reply);
+	kfree(f);
+	return 0;
+}
+
+static int kscript_do_load(struct kscript_cur *c, struct kscript_buf *reply)
+{
+	char name[KSCRIPT_NAME_MAX + 1], entry[KSCRIPT_ENTRY_MAX + 1];
+	const char *target, *text;
+	size_t target_len, len;
+	int t;
+
+	if (kscript_get_name(c, name, KSCRIPT_NAME_MAX) ||
+	    kscript_get_str(c, &target, &target_len) ||
+	    kscript_get_name(c, entry, KSCRIPT_ENTRY_MAX) ||
+	    kscript_get_str(c, &text, &len))
+		return -EINVAL;
+	t = kscript_target_parse(target, target_len);
+	if (t < 0) {
+		kscript_put_cstr(reply, "unknown target (xdp, tls, sock)");
+		return -EINVAL;
+	}
+	return kscript_load(name, t, entry, text, len, reply);
+}
+
+static int kscript_do_run(struct kscript_cur *c, struct kscript_buf *reply)
+{
+	char name[KSCRIPT_NAME_MAX + 1], func[KSCRIPT_ENTRY_MAX + 1];
+	struct kscript_value input, arg = { .type = KSCRIPT_V_NIL };
+
+	if (kscript_get_name(c, name, KSCRIPT_NAME_MAX) ||
+	    kscript_get_name(c, func, KSCRIPT_ENTRY_MAX) ||
+	    kscript_get_value(c, &input) || input.type != KSCRIPT_V_STR)
+		return -EINVAL;
+	if (c->left && (kscript_get_value(c, &arg) ||
+			(arg.type != KSCRIPT_V_STR && arg.type != KSCRIPT_V_NIL)))
+		return -EINVAL;
+	/* The request is our own copy: the script may rewrite its bytes. */
+	return kscript_run(name, func[0] ? func : NULL, (u8 *)input.s,
+			   input.len, arg.type == KSCRIPT_V_STR ? (u8 *)arg.s : NULL,
+			   arg.len, reply);
+}
+
+static int kscript_do_rcu(u16 op, struct kscript_cur *c,
+			  struct kscript_buf *reply)
+{
+	struct kscript_value key, value;
+	const char *target;
+	size_t len;
+	int t;
+
+	if (kscript_get_str(c, &target, &len) || kscript_get_value(c, &key))
+		return -EINVAL;
+	t = kscript_target_parse(target, len);
+	if (t < 0 || !kscript_rcu_target(t)) {
+		kscript_put_cstr(reply, "only xdp scripts share an rcu table");
+		return -EINVAL;
+	}
+	if (op == KSCRIPT_OP_RCU_GET)
+		return kscript_rcu_get(&key, reply);
+	if (kscript_get_value(c, &value))
+		return -EINVAL;
+	return kscript_rcu_set(&key, &value);
+}
+
+static int kscript_dispatch(u16 op, struct kscript_cur *c,
+			    struct kscript_buf *reply)
+{
+	char name[KSCRIPT_NAME_MAX + 1];
+
+	switch (op) {
+	case KSCRIPT_OP_LOAD:
+		return kscript_do_load(c, reply);
+	case KSCRIPT_OP_UNLOAD:
+		if (kscript_get_name(c, name, KSCRIPT_NAME_MAX))
+			return -EINVAL;
+		return kscript_unload(name);
+	case KSCRIPT_OP_LIST:
+		return kscript_list(reply);
+	case KSCRIPT_OP_STATS:
+		if (kscript_get_name(c, name, KSCRIPT_NAME_MAX))
+			return -EINVAL;
+		return kscript_stats(name, reply);
+	case KSCRIPT_OP_RCU_GET:
+	case KSCRIPT_OP_RCU_SET:
+		return kscript_do_rcu(op, c, reply);
+	case KSCRIPT_OP_RUN:
+		return kscript_do_run(c, reply);
+	default:
+		kscript_put_cstr(reply, "unknown request");
+		return -EOPNOTSUPP;
+	}
+}
+
+static const char *kscript_errno_text(int err)
+{
+	switch (err) {
+	case -EINVAL:
+		return "malformed request";
+	case -ENOENT:
+		return "no script with that name";
+	case -ENOMEM:
+		return "out of memory";
+	case -E2BIG:
+		return "key or value too large";
+	case -ENOSPC:
+		return "rcu table is full";
+	default:
+		return "request failed";
+	}
+}
+
+/* Build the reply for one request: header, then payload or error text. */
+static void kscript_handle(struct kscript_file *f, const u8 *req, size_t len)
+{
+	const struct kscript_hdr *h = (const void *)req;
+	struct kscript_buf *reply = &f->reply;
+	struct kscript_cur c;
+	struct kscript_hdr *rh;
+	u16 op = 0;
+	int err;
+
+	reply->len = 0;
+	reply->err = 0;
+	f->read_pos = 0;
+	/* Header first, filled in at the end. */
+	if (!kscript_buf_room(reply, KSCRIPT_HDR_SIZE))
+		goto nomem;
+
+	if (get_unaligned_le32(&h->magic) != KSCRIPT_MAGIC) {
+		err = -EBADMSG;
+		kscript_put_cstr(reply, "not a kscript request (bad magic)");
+	} else if (get_unaligned_le16(&h->version) != KSCRIPT_VERSION) {
+		err = -EPROTONOSUPPORT;
+		kscript_put_fmt(reply, "protocol version %u unsupported; this module speaks %u",
+				get_unaligned_le16(&h->version), KSCRIPT_VERSION);
+	} else if (get_unaligned_le32(&h->length) != len - KSCRIPT_HDR_SIZE) {
+		err = -EINVAL;
+		kscript_put_cstr(reply, "length does not match the write");
+	} else {
+		op = get_unaligned_le16(&h->op);
+		c.p = req + KSCRIPT_HDR_SIZE;
+		c.left = len - KSCRIPT_HDR_SIZE;
+		err = kscript_dispatch(op, &c, reply);
+		if (reply->err) {
+			err = reply->err;
+			reply->err = 0;
+			reply->len = KSCRIPT_HDR_SIZE;
+		}
+		if (err && reply->len == KSCRIPT_HDR_SIZE)
+			kscript_put_cstr(reply, kscript_errno_text(err));
+	}
+	if (reply->err)
+		goto nomem;
+	rh = (struct kscript_hdr *)reply->data;
+	put_unaligned_le32(KSCRIPT_MAGIC, &rh->magic);
+	put_unaligned_le16(KSCRIPT_VERSION, &rh->version);
+	put_unaligned_le16(op, &rh->op);
+	put_unaligned_le32((u32)err, &rh->status);
+	put_unaligned_le32(reply->len - KSCRIPT_HDR_SIZE, &rh->length);
+	return;
+nomem:
+	kscript_buf_free(reply);
+	reply->err = -ENOMEM;
+}
+
+static ssize_t kscript_write(struct file *file, const char __user *ubuf,
+			     size_t len, loff_t *ppos)
+{
+	struct kscript_file *f = file->private_data;
+	u8 *req;
+	int err;
+
+	if (len < KSCRIPT_HDR_SIZE)
+		return -EINVAL;
+	if (len > KSCRIPT_HDR_SIZE + KSCRIPT_REQUEST_MAX)
+		return -EMSGSIZE;
+	req = kvmalloc(len, GFP_KERNEL);
+	if (!req)
+		return -ENOMEM;
+	if (copy_from_user(req, ubuf, len)) {
+		kvfree(req);
+		return -EFAULT;
+	}
+	mutex_lock(&f->lock);
+	kscript_handle(f, req, len);
+	err = f->reply.err;
+	mutex_unlock(&f->lock);
+	kvfree(req);
+	return err ? err : len;
+}
+
+static ssize_t kscript_read(struct file *file, char __user *ubuf, size_t len,
+			    loff_t *ppos)
+{
+	struct kscript_file *f = file->private_data;
+	ssize_t n;
+
+	mutex_lock(&f->lock);
+	n = min(len, f->reply.len - f->read_pos);
+	if (n && copy_to_user(ubuf, f->reply.data + f->read_pos, n))
+		n = -EFAULT;
+	else
+		f->read_pos += n;
+	mutex_unlock(&f->lock);
+	return n;
+}
+
+static const struct file_operations kscript_fops = {
+	.owner = THIS_MODULE,
+	.open = kscript_open,
+	.release = kscript_release_file,
+	.write = kscript_write,
+	.read = kscript_read,
+	.llseek = no_llseek,
+};
+
+static struct miscdevice kscript_dev = {
+	.minor = MISC_DYNAMIC_MINOR,
+	.name = "kscript",
+	.fops = &kscript_fops,
+	.mode = 0600,
+};
+
+static int __init kscript_init(void)
+{
+	return misc_register(&kscript_dev);
+}
+
+static void __exit kscript_exit(void)
+{
+	misc_deregister(&kscript_dev);
+	kscript_unload_all();
+	kscript_rcu_clear();
+	rcu_barrier();	/* kfree_rcu of rcu entries before the module goes */
+}
+
+module_init(kscript_init);
+module_exit(kscript_exit);
+MODULE_LICENSE("Dual MIT/GPL");
+MODULE_DESCRIPTION("kscript: integer-only Lua 5.3 hooks");

@@ -1,0 +1,534 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The script registry: named scripts, their Lua states, and every call into
+ * them (load, test-run), each under klua's guards and with its errors
+ * isolated, counted and logged.
+ */
+#include <linux/kernel.h>
+#include <linux/slab.h>
+#include <linux/mm.h>
+#include <linux/string.h>
+#include <linux/cpumask.h>
+#include <linux/bottom_half.h>
+#include <linux/smp.h>
+#include <uapi/linux/bpf.h>
+#include "kscript.h"
+
+static DEFINE_MUTEX(kscript_registry_lock);
+static LIST_HEAD(kscript_scripts);
+
+/* An error object can be any string: replies carry its first KiB. */
+#define KSCRIPT_REPLY_ERROR_MAX	1024
+
+static const char *const kscript_targets[KSCRIPT_NTARGETS] = {
+	[KSCRIPT_XDP] = "xdp",
+	[KSCRIPT_TLS] = "tls",
+	[KSCRIPT_SOCK] = "sock",
+};
+
+/* Script size budgets, as compiler/dialect.ts SIZE_BUDGET. */
+static const size_t kscript_size_max[KSCRIPT_NTARGETS] = {
+	[KSCRIPT_XDP] = 8192,
+	[KSCRIPT_TLS] = 65536,
+	[KSCRIPT_SOCK] = 8192,
+};
+
+int kscript_target_parse(const char *name, size_t len)
+{
+	int t;
+
+	for (t = 0; t < KSCRIPT_NTARGETS; t++)
+		if (strlen(kscript_targets[t]) == len &&
+		    !memcmp(kscript_targets[t], name, len))
+			return t;
+	return -EINVAL;
+}
+
+/* One Lua state per CPU where the hook runs in softirq on any CPU. */
+static bool kscript_per_cpu(enum kscript_target target)
+{
+	return target == KSCRIPT_XDP;
+}
+
+static void kscript_release(struct kref *ref)
+{
+	struct kscript_script *s = container_of(ref, struct kscript_script, ref);
+	unsigned int i;
+
+	for (i = 0; i < s->nstates; i++)
+		if (s->states[i].L)
+			klua_close(s->states[i].L);
+	kvfree(s);
+}
+
+static void kscript_put(struct kscript_script *s)
+{
+	kref_put(&s->ref, kscript_release);
+}
+
+static struct kscript_script *kscript_find_locked(const char *name)
+{
+	struct kscript_script *s;
+
+	list_for_each_entry(s, &kscript_scripts, node)
+		if (!strcmp(s->name, name))
+			return s;
+	return NULL;
+}
+
+static struct kscript_script *kscript_get(const char *name)
+{
+	struct kscript_script *s;
+
+	mutex_lock(&kscript_registry_lock);
+	s = kscript_find_locked(name);
+	if (s)
+		kref_get(&s->ref);
+	mutex_unlock(&kscript_registry_lock);
+	return s;
+}
+
+/*
+ * The error object at the top of L as text. Only a string is used as it is:
+ * converting a number would allocate, outside any protected call.
+ */
+static const char *kscript_errmsg(lua_State *L)
+{
+	if (lua_type(L, -1) == LUA_TSTRING)
+		return lua_tostring(L, -1);
+	return "(error object is not a string)";
+}
+
+/* "name:LINE: ..." → LINE, else 0. */
+static int kscript_errline(const char *name, const char *msg)
+{
+	size_t n = strlen(name);
+	int line = 0;
+
+	if (strncmp(msg, name, n) || msg[n] != ':')
+		return 0;
+	for (msg += n + 1; *msg >= '0' && *msg <= '9' && line < INT_MAX / 10; msg++)
+		line = line * 10 + (*msg - '0');
+	return *msg == ':' ? line : 0;
+}
+
+static void kscript_record_error(struct kscript_script *s,
+				 struct kscript_state *st, const char *msg)
+{
+	atomic64_inc(&s->errors);
+	if (st->ctx.budget_hit)
+		atomic64_inc(&s->budget_hits);
+	if (st->ctx.mem_hit)
+		atomic64_inc(&s->mem_hits);
+	spin_lock_bh(&s->error_lock);
+	strscpy(s->last_error, msg, sizeof(s->last_error));
+	s->last_line = kscript_errline(s->name, msg);
+	spin_unlock_bh(&s->error_lock);
+	pr_warn_ratelimited("kscript: %s: %s\n", s->name, msg);
+}
+
+struct kscript_load_args {
+	struct kscript_script *s;
+	const char *text;
+	size_t len;
+};
+
+/* Protected: compile the chunk (text only), run it, check the entry. */
+static int kscript_load_p(lua_State *L)
+{
+	struct kscript_load_args *a = lua_touserdata(L, 1);
+	char chunkname[KSCRIPT_NAME_MAX + 2];
+
+	/* The bindings of compiler/dialect.ts BINDINGS, by target. */
+	kscript_data_open(L);
+	if (a->s->target == KSCRIPT_XDP) {
+		kscript_xdp_open(L);
+		kscript_xdplua_open(L);
+		kscript_rcu_open(L);
+	}
+	snprintf(chunkname, sizeof(chunkname), "=%s", a->s->name);
+	if (luaL_loadbufferx(L, a->text, a->len, chunkname, "t") != LUA_OK)
+		return lua_error(L);
+	lua_call(L, 0, 0);
+	if (lua_getglobal(L, a->s->entry) != LUA_TFUNCTION)
+		return luaL_error(L, "%s: entry '%s' is not a function",
+				  a->s->name, a->s->entry);
+	return 0;
+}
+
+static int kscript_state_init(struct kscript_script *s,
+			      struct kscript_state *st, const char *text,
+			      size_t len, struct kscript_buf *reply)
+{
+	struct kscript_load_args a = { .s = s, .text = text, .len = len };
+	int status;
+
+	mutex_init(&st->lock);
+	st->ctx.name = s->name;
+	st->ctx.mem_limit = kscript_mem_limit;
+	st->ctx.insn_limit = kscript_insn_limit;
+	st->ctx.time_limit_ns = kscript_time_limit_ms * NSEC_PER_MSEC;
+	st->L = klua_newstate(&st->ctx);
+	if (!st->L) {
+		kscript_put_cstr(reply, "out of memory creating a Lua state");
+		return -ENOMEM;
+	}
+	klua_enter(st->L, GFP_KERNEL);
+	lua_pushcfunction(st->L, kscript_load_p);
+	lua_pushlightuserdata(st->L, &a);
+	status = lua_pcall(st->L, 1, 0, 0);
+	if (status != LUA_OK) {
+		kscript_put_cstr(reply, kscript_errmsg(st->L));
+		return status == LUA_ERRMEM ? -ENOMEM : -ENOEXEC;
+	}
+	return 0;
+}
+
+static bool kscript_name_ok(const char *name)
+{
+	const char *p;
+
+	if (!*name)
+		return false;
+	for (p = name; *p; p++)
+		if (!isalnum(*p) && !strchr("_.-", *p))
+			return false;
+	return true;
+}
+
+int kscript_load(const char *name, enum kscript_target target,
+		 const char *entry, const char *text, size_t len,
+		 struct kscript_buf *reply)
+{
+	unsigned int i, n = kscript_per_cpu(target) ? nr_cpu_ids : 1;
+	struct kscript_script *s;
+	int err;
+
+	if (!kscript_name_ok(name)) {
+		kscript_put_cstr(reply, "script names use [A-Za-z0-9_.-]");
+		return -EINVAL;
+	}
+	if (!kscript_name_ok(entry)) {
+		kscript_put_cstr(reply, "entry names use [A-Za-z0-9_.-]");
+		return -EINVAL;
+	}
+	if (len > kscript_size_max[target]) {
+		kscript_put_fmt(reply, "script is %zu bytes; %s scripts are at most %zu",
+				len, kscript_targets[target],
+				kscript_size_max[target]);
+		return -EFBIG;
+	}
+	s = kscript_get(name);
+	if (s) {	/* checked again when adding; this spares making states */
+		kscript_put(s);
+		goto taken;
+	}
+	s = kvzalloc(struct_size(s, states, n), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	kref_init(&s->ref);
+	strscpy(s->name, name, sizeof(s->name));
+	strscpy(s->entry, entry, sizeof(s->entry));
+	s->target = target;
+	s->size = len;
+	spin_lock_init(&s->error_lock);
+	s->nstates = n;
+	for (i = 0; i < n; i++) {
+		err = kscript_state_init(s, &s->states[i], text, len, reply);
+		if (err)
+			goto fail;
+	}
+
+	mutex_lock(&kscript_registry_lock);
+	if (kscript_find_locked(name)) {
+		mutex_unlock(&kscript_registry_lock);
+		kscript_put(s);
+		goto taken;
+	}
+	list_add_tail(&s->node, &kscript_scripts);
+	mutex_unlock(&kscript_registry_lock);
+	return 0;
+fail:
+	kscript_put(s);
+	return err;
+taken:
+	kscript_put_fmt(reply, "a script named '%s' is already loaded", name);
+	return -EEXIST;
+}
+
+int kscript_unload(const char *name)
+{
+	struct kscript_script *s;
+
+	mutex_lock(&kscript_registry_lock);
+	s = kscript_find_locked(name);
+	if (s)
+		list_del(&s->node);
+	mutex_unlock(&kscript_registry_lock);
+	if (!s)
+		return -ENOENT;
+	/* In-flight calls hold references; the last one closes the states. */
+	kscript_put(s);
+	return 0;
+}
+
+void kscript_unload_all(void)
+{
+	struct kscript_script *s, *tmp;
+
+	mutex_lock(&kscript_registry_lock);
+	list_for_each_entry_safe(s, tmp, &kscript_scripts, node) {
+		list_del(&s->node);
+		kscript_put(s);
+	}
+	mutex_unlock(&kscript_registry_lock);
+}
+
+int kscript_list(struct kscript_buf *reply)
+{
+	struct kscript_script *s;
+
+	mutex_lock(&kscript_registry_lock);
+	list_for_each_entry(s, &kscript_scripts, node) {
+		kscript_put_cstr(reply, s->name);
+		kscript_put_cstr(reply, kscript_targets[s->target]);
+		kscript_put_cstr(reply, s->entry);
+		kscript_put_int(reply, s->size);
+	}
+	mutex_unlock(&kscript_registry_lock);
+	return 0;
+}
+
+int kscript_stats(const char *name, struct kscript_buf *reply)
+{
+	struct kscript_script *s = kscript_get(name);
+	char last_error[KSCRIPT_ERROR_MAX];
+	size_t mem = 0;
+	unsigned int i;
+	int last_line;
+
+	if (!s)
+		return -ENOENT;
+	/* Read without the state locks: a snapshot, good enough for stats. */
+	for (i = 0; i < s->nstates; i++)
+		mem += READ_ONCE(s->states[i].ctx.mem_used);
+	kscript_put_int(reply, atomic64_read(&s->calls));
+	kscript_put_int(reply, atomic64_read(&s->errors));
+	kscript_put_int(reply, atomic64_read(&s->budget_hits));
+	kscript_put_int(reply, atomic64_read(&s->mem_hits));
+	spin_lock_bh(&s->error_lock);
+	memcpy(last_error, s->last_error, sizeof(last_error));
+	last_line = s->last_line;
+	spin_unlock_bh(&s->error_lock);
+	if (last_error[0])
+		kscript_put_cstr(reply, last_error);
+	else
+		kscript_put_nil(reply);
+	kscript_put_int(reply, last_line);
+	kscript_put_int(reply, mem);
+	kscript_put_int(reply, s->nstates);
+	kscript_put(s);
+	return 0;
+}
+
+struct kscript_run_args {
+	struct kscript_script *s;
+	struct kscript_state *st;
+	const char *func;	/* NULL: the target's entry */
+	u8 *input;
+	size_t input_len;
+	u8 *arg;		/* xdp's optional argument data */
+	size_t arg_len;
+	struct kscript_buf *reply;
+};
+
+/* How the results are laid out: the target's entry, or a plain call. */
+static const char *kscript_run_kind(const struct kscript_run_args *a)
+{
+	return a->func ? "call" : kscript_targets[a->s->target];
+}
+
+/* Encode one returned value; tables and functions as their tostring text. */
+static void kscript_put_lua(lua_State *L, int idx, struct kscript_buf *b)
+{
+	const char *str;
+	size_t len;
+
+	switch (lua_type(L, idx)) {
+	case LUA_TNIL:
+		kscript_put_nil(b);
+		break;
+	case LUA_TBOOLEAN:
+		kscript_put_bool(b, lua_toboolean(L, idx));
+		break;
+	case LUA_TNUMBER:
+		kscript_put_int(b, lua_tointeger(L, idx));
+		break;
+	case LUA_TSTRING:
+		str = lua_tolstring(L, idx, &len);
+		kscript_put_str(b, str, len);
+		break;
+	default:
+		str = luaL_tolstring(L, idx, &len);
+		kscript_put_str(b, str, len);
+		lua_pop(L, 1);
+		break;
+	}
+}
+
+/* Protected: call the function and encode what it returned. */
+static int kscript_run_p(lua_State *L)
+{
+	struct kscript_run_args *a = lua_touserdata(L, 1);
+	struct kscript_buf *b = a->reply;
+	const char *func = a->func ? a->func : a->s->entry;
+	int base, nargs = 1, i, n;
+	size_t len;
+	const char *str;
+
+	lua_settop(L, 0);
+	if (lua_getglobal(L, func) != LUA_TFUNCTION)
+		return luaL_error(L, "%s: '%s' is not a function", a->s->name,
+				  func);
+	base = lua_gettop(L);
+	/* As the hook gets it (stdlib/hooks.d.ts): tls a string, else data. */
+	if (a->s->target == KSCRIPT_TLS) {
+		lua_pushlstring(L, (char *)a->input, a->input_len);
+	} else {
+		kscript_data_lend(L, &a->st->input[0], a->input, a->input_len);
+		if (a->arg) {
+			kscript_data_lend(L, &a->st->input[1], a->arg, a->arg_len);
+			nargs++;
+		}
+	}
+	lua_call(L, nargs, LUA_MULTRET);
+	n = lua_gettop(L) - base + 1;
+
+	kscript_put_bool(b, true);
+	kscript_put_nil(b);
+	kscript_put_cstr(b, kscript_run_kind(a));
+	if (a->func) {
+		for (i = 0; i < n; i++)
+			kscript_put_lua(L, base + i, b);
+		return 0;
+	}
+	switch (a->s->target) {
+	case KSCRIPT_XDP:
+		if (!lua_isinteger(L, base))
+			return luaL_error(L, "%s: %s must return an xdp action",
+					  a->s->name, func);
+		kscript_put_int(b, lua_tointeger(L, base));
+		/* The packet as rewritten (udp_reply may have moved it). */
+		kscript_put_str(b, a->st->input[0].ptr, a->st->input[0].size);
+		if (a->st->redirect)
+			kscript_put_int(b, a->st->redirect);
+		else
+			kscript_put_nil(b);
+		break;
+	case KSCRIPT_TLS:
+		if (!lua_isnoneornil(L, base) && !lua_isinteger(L, base))
+			return luaL_error(L, "%s: %s must return an integer code",
+					  a->s->name, func);
+		kscript_put_int(b, lua_tointeger(L, base));
+		str = lua_type(L, base + 1) == LUA_TSTRING ?
+		      lua_tolstring(L, base + 1, &len) : NULL;
+		if (str)
+			kscript_put_str(b, str, len);
+		else
+			kscript_put_nil(b);
+		break;
+	case KSCRIPT_SOCK:
+		kscript_put_bool(b, lua_toboolean(L, base));
+		break;
+	default:
+		break;
+	}
+	return 0;
+}
+
+/* The result a hook uses when its script fails: traffic passes. */
+static void kscript_put_passthrough(struct kscript_run_args *a)
+{
+	struct kscript_buf *b = a->reply;
+
+	if (a->func)
+		return;
+	switch (a->s->target) {
+	case KSCRIPT_XDP:
+		kscript_put_int(b, XDP_PASS);
+		kscript_put_str(b, a->input, a->input_len);
+		kscript_put_nil(b);
+		break;
+	case KSCRIPT_TLS:
+		kscript_put_int(b, 0);
+		kscript_put_nil(b);
+		break;
+	case KSCRIPT_SOCK:
+		kscript_put_bool(b, true);
+		break;
+	default:
+		break;
+	}
+}
+
+static void kscript_call(struct kscript_state *st, struct kscript_run_args *a,
+			 gfp_t gfp)
+{
+	struct kscript_buf *b = a->reply;
+	size_t mark = b->len;
+	lua_State *L = st->L;
+	int status;
+
+	atomic64_inc(&a->s->calls);
+	a->st = st;
+	st->redirect = 0;
+	klua_enter(L, gfp);
+	lua_pushcfunction(L, kscript_run_p);
+	lua_pushlightuserdata(L, a);
+	status = lua_pcall(L, 1, 0, 0);
+	/* The lent bytes are the caller's again: views kept by Lua go blank. */
+	kscript_data_end(&st->input[0]);
+	kscript_data_end(&st->input[1]);
+	if (status != LUA_OK) {
+		const char *msg = kscript_errmsg(L);
+
+		kscript_record_error(a->s, st, msg);
+		b->len = mark;	/* drop a partly encoded result */
+		kscript_put_bool(b, false);
+		kscript_put_str(b, msg, strnlen(msg, KSCRIPT_REPLY_ERROR_MAX));
+		kscript_put_cstr(b, kscript_run_kind(a));
+		kscript_put_passthrough(a);
+	}
+	lua_settop(L, 0);
+}
+
+int kscript_run(const char *name, const char *func, u8 *input,
+		size_t input_len, u8 *arg, size_t arg_len,
+		struct kscript_buf *reply)
+{
+	struct kscript_run_args a = {
+		.func = func, .input = input, .input_len = input_len,
+		.arg = arg, .arg_len = arg_len, .reply = reply,
+	};
+	struct kscript_state *st;
+
+	a.s = kscript_get(name);
+	if (!a.s)
+		return -ENOENT;
+	if (kscript_per_cpu(a.s->target)) {
+		/* This CPU's state, as a softirq hook on this CPU would use it. */
+		local_bh_disable();
+		st = &a.s->states[smp_processor_id()];
+		reply->gfp = GFP_ATOMIC;
+		kscript_call(st, &a, GFP_ATOMIC);
+		reply->gfp = 0;
+		local_bh_enable();
+	} else {
+		st = &a.s->states[0];
+		mutex_lock(&st->lock);
+		kscript_call(st, &a, GFP_KERNEL);
+		mutex_unlock(&st->lock);
+	}
+	kscript_put(a.s);
+	return reply->err;
+}

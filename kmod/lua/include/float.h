@@ -1,0 +1,2 @@
+/* SPDX-License-Identifier: MIT */
+/* Nothing from <float.h> is used in the kernel configuration (kconf.h). */

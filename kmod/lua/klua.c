@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: MIT
+/*
+ * kscript Lua: state creation, the dialect's globals, and the guards every
+ * call runs under (allocator cap, instruction budget, C-stack guard).
+ */
+#include <linux/kernel.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/sched.h>
+#include <linux/sched/task_stack.h>
+#include <linux/timekeeping.h>
+#include <asm/asm.h>
+#include "klua.h"
+#include "lualib.h"
+#include "ldebug.h"
+
+/* Stock LUAI_MAXCCALLS, used while the stack has room. */
+#define KLUA_MAXCCALLS		200
+/* Less than this left on the kernel stack and new C levels are refused. */
+#define KLUA_STACK_RESERVE	(6 * 1024)
+/* On a stack that is not the task's (softirq on the IRQ stack): depth allowed. */
+#define KLUA_FOREIGN_DEPTH	(6 * 1024)
+#define KLUA_HOOK_EVERY		1000
+/* Stack per level of lstrlib's match() (56 bytes measured), rounded up. */
+#define KLUA_MATCH_FRAME	80
+
+/* The dialect's globals; test/kernel checks them against compiler/dialect.ts. */
+static const char *const klua_base[] = {
+	"assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
+	"print", "rawequal", "rawget", "rawlen", "rawset", "select",
+	"setmetatable", "tonumber", "tostring", "type", "xpcall", NULL
+};
+
+static const char *const klua_string[] = {
+	"byte", "char", "find", "format", "gmatch", "gsub", "len", "lower",
+	"match", "pack", "packsize", "rep", "reverse", "sub", "unpack", "upper",
+	NULL
+};
+
+static const char *const klua_table[] = {
+	"concat", "insert", "move", "pack", "remove", "sort", "unpack", NULL
+};
+
+static const char *const klua_utf8[] = {
+	"char", "charpattern", "codepoint", "codes", "len", "offset", NULL
+};
+
+static const char *const klua_coroutine[] = {
+	"create", "isyieldable", "resume", "running", "status", "wrap",
+	"yield", NULL
+};
+
+static void *klua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+	struct klua_ctx *ctx = ud;
+	void *nptr;
+
+	if (!ptr)
+		osize = 0;	/* then osize is a type tag, not a size */
+	if (nsize == 0) {
+		kvfree(ptr);
+		ctx->mem_used -= osize;
+		return NULL;
+	}
+	if (nsize > osize && ctx->mem_used - osize + nsize > ctx->mem_limit) {
+		ctx->mem_hit = true;
+		return NULL;
+	}
+	nptr = kvmalloc(nsize, ctx->gfp | __GFP_NOWARN);
+	if (!nptr) {
+		if (nsize > osize)
+			return NULL;
+		/* Lua assumes shrinking never fails: keep the larger block. */
+		ctx->mem_used -= osize - nsize;
+		return ptr;
+	}
+	if (ptr) {
+		memcpy(nptr, ptr, min(osize, nsize));
+		kvfree(ptr);
+	}
+	ctx->mem_used += nsize - osize;
+	return nptr;
+}
+
+static bool klua_stack_low(struct klua_ctx *ctx)
+{
+	return current_stack_pointer < ctx->stack_floor;
+}
+
+/*
+ * LUAI_MAXCCALLS for ldo.c. The first check that finds the stack low raises
+ * "C stack overflow" itself; until the stack has room again every check then
+ * fails (0), so an error handler cannot recurse further: Lua reports
+ * LUA_ERRERR. A thread about to be resumed has no error handler yet
+ * (errorJmp is NULL): there 0 makes lua_resume refuse cleanly.
+ */
+int kscript_lua_climit(lua_State *L)
+{
+	struct klua_ctx *ctx = klua_ctx(L);
+
+	if (!klua_stack_low(ctx)) {
+		ctx->overflow = false;
+		return KLUA_MAXCCALLS;
+	}
+	if (!ctx->overflow && L->errorJmp) {
+		ctx->overflow = true;
+		luaG_runerror(L, "C stack overflow");
+	}
+	return 0;
+}
+
+int kscript_lua_parser_climit(lua_State *L)
+{
+	return klua_stack_low(klua_ctx(L)) ? 0 : KLUA_MAXCCALLS;
+}
+
+/*
+ * Depth for one pattern match (lstrlib's MAXCCALLS, set as a match starts):
+ * what fits above the floor plus half the reserve, so the matcher never
+ * eats the margin the rest of an error path needs.
+ */
+int kscript_lua_matchdepth(lua_State *L)
+{
+	struct klua_ctx *ctx = klua_ctx(L);
+	long room = (long)(current_stack_pointer - ctx->stack_floor) +
+		    KLUA_STACK_RESERVE / 2;
+
+	return clamp(room / KLUA_MATCH_FRAME, 0L, (long)KLUA_MAXCCALLS);
+}
+
+void kscript_lua_nofloat(lua_State *L, const char *what)
+{
+	luaG_runerror(L, "integer-only: %s is not supported", what);
+}
+
+static void klua_hook(lua_State *L, struct lua_Debug *ar);
+
+/*
+ * The budget is spent: fail on every instruction until the call unwinds, so
+ * pcall cannot loop on. level: where the message points (0: the running Lua
+ * function, from the hook; 1: the caller of a C function).
+ */
+static int klua_budget_exceeded(lua_State *L, struct klua_ctx *ctx,
+				const char *what, int level)
+{
+	ctx->budget_hit = true;
+	lua_sethook(L, klua_hook, LUA_MASKCOUNT, 1);
+	luaL_where(L, level);
+	lua_pushfstring(L, "%s budget exceeded", what);
+	lua_concat(L, 2);
+	return lua_error(L);
+}
+
+static void klua_hook(lua_State *L, struct lua_Debug *ar)
+{
+	struct klua_ctx *ctx = klua_ctx(L);
+	int every = lua_gethookcount(L);
+
+	ctx->insns += every;
+	/*
+	 * Time too: an instruction may do O(string size) work in C (compare,
+	 * find, utf8.len), which the count alone does not bound.
+	 */
+	if (ctx->insns > ctx->insn_limit)
+		klua_budget_exceeded(L, ctx, "instruction", 0);
+	if (ktime_get_mono_fast_ns() > ctx->deadline_ns)
+		klua_budget_exceeded(L, ctx, "time", 0);
+	if (every != KLUA_HOOK_EVERY)	/* a thread left at 1 by a past call */
+		lua_sethook(L, klua_hook, LUA_MASKCOUNT, KLUA_HOOK_EVERY);
+}
+
+void kscript_lua_charge(lua_State *L, unsigned long long cost)
+{
+	struct klua_ctx *ctx = klua_ctx(L);
+
+	if (cost > ctx->insn_limit - min(ctx->insns, ctx->insn_limit))
+		klua_budget_exceeded(L, ctx, "instruction", 1);
+	ctx->insns += cost;
+}
+
+void klua_enter(lua_State *L, gfp_t gfp)
+{
+	struct klua_ctx *ctx = klua_ctx(L);
+	unsigned long sp = current_stack_pointer;
+	unsigned long base = (unsigned long)task_stack_page(get_current());
+
+	if (sp - base < THREAD_SIZE)
+		ctx->stack_floor = base + KLUA_STACK_RESERVE;
+	else
+		ctx->stack_floor = sp - KLUA_FOREIGN_DEPTH;
+	ctx->overflow = false;
+	ctx->gfp = gfp;
+	ctx->insns = 0;
+	ctx->deadline_ns = ktime_get_mono_fast_ns() + ctx->time_limit_ns;
+	ctx->budget_hit = false;
+	ctx->mem_hit = false;
+	lua_sethook(L, klua_hook, LUA_MASKCOUNT, KLUA_HOOK_EVERY);
+}
+
+/* math, trimmed to the integer functions of the dialect. */
+static int klua_math_abs(lua_State *L)
+{
+	lua_Integer n = luaL_checkinteger(L, 1);
+
+	lua_pushinteger(L, n < 0 ? (lua_Integer)(0u - (lua_Unsigned)n) : n);
+	return 1;
+}
+
+static int klua_math_minmax(lua_State *L, bool max)
+{
+	int i, n = lua_gettop(L);
+	lua_Integer best = luaL_checkinteger(L, 1);
+
+	for (i = 2; i <= n; i++) {
+		lua_Integer v = luaL_checkinteger(L, i);
+
+		if (max ? v > best : v < best)
+			best = v;
+	}
+	lua_pushinteger(L, best);
+	return 1;
+}
+
+static int klua_math_max(lua_State *L)
+{
+	return klua_math_minmax(L, true);
+}
+
+static int klua_math_min(lua_State *L)
+{
+	return klua_math_minmax(L, false);
+}
+
+static int klua_math_tointeger(lua_State *L)
+{
+	int isint = 0;
+	lua_Integer n = lua_tointegerx(L, 1, &isint);
+
+	if (lua_type(L, 1) == LUA_TNUMBER && isint) {
+		lua_pushinteger(L, n);
+	} else {
+		luaL_checkany(L, 1);
+		lua_pushnil(L);
+	}
+	return 1;
+}
+
+static int klua_math_ult(lua_State *L)
+{
+	lua_Integer a = luaL_checkinteger(L, 1);
+	lua_Integer b = luaL_checkinteger(L, 2);
+
+	lua_pushboolean(L, (lua_Unsigned)a < (lua_Unsigned)b);
+	return 1;
+}
+
+static int klua_math_type(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TNUMBER) {
+		lua_pushstring(L, lua_isinteger(L, 1) ? "integer" : "float");
+	} else {
+		luaL_checkany(L, 1);
+		lua_pushnil(L);
+	}
+	return 1;
+}
+
+static const luaL_Reg klua_mathlib[] = {
+	{ "abs", klua_math_abs },
+	{ "max", klua_math_max },
+	{ "min", klua_math_min },
+	{ "tointeger", klua_math_tointeger },
+	{ "ult", klua_math_ult },
+	{ "type", klua_math_type },
+	{ NULL, NULL }
+};
+
+static int klua_open_math(lua_State *L)
+{
+	luaL_newlib(L, klua_mathlib);
+	lua_pushinteger(L, LUA_MAXINTEGER);
+	lua_setfield(L, -2, "maxinteger");
+	lua_pushinteger(L, LUA_MININTEGER);
+	lua_setfield(L, -2, "mininteger");
+	return 1;
+}
+
+/* print() goes to the kernel log, one rate-limited line per call. */
+static int klua_print(lua_State *L)
+{
+	int i, n = lua_gettop(L);
+	luaL_Buffer b;
+
+	luaL_buffinit(L, &b);
+	for (i = 1; i <= n; i++) {
+		if (i > 1)
+			luaL_addchar(&b, '\t');
+		luaL_tolstring(L, i, NULL);
+		luaL_addvalue(&b);
+	}
+	luaL_pushresult(&b);
+	pr_info_ratelimited("kscript: %s: %s\n", klua_ctx(L)->name,
+			    lua_tostring(L, -1));
+	return 0;
+}
+
+/* The guards below check or charge, then call the original (upvalue 1). */
+static int klua_call_upvalue(lua_State *L)
+{
+	lua_pushvalue(L, lua_upvalueindex(1));
+	lua_insert(L, 1);
+	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
+	return lua_gettop(L);
+}
+
+/* string.pack/unpack/packsize without the float formats f, d and n. */
+static int klua_pack_guard(lua_State *L)
+{
+	const char *fmt = luaL_checkstring(L, 1);
+	const char *bad = strpbrk(fmt, "fdn");
+
+	if (bad)
+		return luaL_error(L, "integer-only: pack format '%c' is not supported",
+				  *bad);
+	return klua_call_upvalue(L);
+}
+
+/* string.format without the float conversions a, e, f and g. */
+static int klua_format_guard(lua_State *L)
+{
+	const char *p = luaL_checkstring(L, 1);
+
+	while ((p = strchr(p, '%'))) {
+		p++;
+		if (*p == '%') {
+			p++;
+			continue;
+		}
+		p += strspn(p, "-+ #0123456789.");
+		if (*p && strchr("aAeEfFgG", *p))
+			return luaL_error(L, "integer-only: format '%%%c' is not supported",
+					  *p);
+	}
+	return klua_call_upvalue(L);
+}
+
+/* string.rep and table.move loop in C: charge their iterations. */
+static int klua_rep_guard(lua_State *L)
+{
+	lua_Integer n = luaL_checkinteger(L, 2);
+
+	if (n > 0)
+		kscript_lua_charge(L, n);
+	return klua_call_upvalue(L);
+}
+
+static int klua_move_guard(lua_State *L)
+{
+	lua_Integer f = luaL_checkinteger(L, 2);
+	lua_Integer e = luaL_checkinteger(L, 3);
+
+	if (e >= f)
+		kscript_lua_charge(L, (lua_Unsigned)e - (lua_Unsigned)f + 1);
+	return klua_call_upvalue(L);
+}
+
+static bool klua_listed(const char *const *list, const char *name)
+{
+	for (; *list; list++)
+		if (!strcmp(*list, name))
+			return true;
+	return false;
+}
+
+/* Remove every string key of the table at the top that is not listed. */
+static void klua_keep_only(lua_State *L, const char *const *list)
+{
+	lua_pushnil(L);
+	while (lua_next(L, -2)) {
+		lua_pop(L, 1);
+		if (lua_type(L, -1) == LUA_TSTRING &&
+		    klua_listed(list, lua_tostring(L, -1)))
+			continue;
+		lua_pushvalue(L, -1);
+		lua_pushnil(L);
+		lua_rawset(L, -4);	/* clearing a field during next is allowed */
+	}
+}
+
+static const struct {
+	const char *name;
+	lua_CFunction open;
+	const char *const *members;
+} klua_libs[] = {
+	{ LUA_COLIBNAME, luaopen_coroutine, klua_coroutine },
+	{ LUA_TABLIBNAME, luaopen_table, klua_table },
+	{ LUA_STRLIBNAME, luaopen_string, klua_string },
+	{ LUA_UTF8LIBNAME, luaopen_utf8, klua_utf8 },
+	{ LUA_MATHLIBNAME, klua_open_math, NULL },
+};
+
+/* Library functions replaced by a guard that then calls the original. */
+static const struct {
+	const char *lib;
+	const char *name;
+	lua_CFunction guard;
+} klua_guards[] = {
+	{ LUA_STRLIBNAME, "pack", klua_pack_guard },
+	{ LUA_STRLIBNAME, "unpack", klua_pack_guard },
+	{ LUA_STRLIBNAME, "packsize", klua_pack_guard },
+	{ LUA_STRLIBNAME, "format", klua_format_guard },
+	{ LUA_STRLIBNAME, "rep", klua_rep_guard },
+	{ LUA_TABLIBNAME, "move", klua_move_guard },
+};
+
+static int klua_openlibs(lua_State *L)
+{
+	const char *globals[ARRAY_SIZE(klua_base) + ARRAY_SIZE(klua_libs)];
+	size_t i, n = 0;
+
+	luaL_requiref(L, "_G", luaopen_base, 0);
+	lua_pop(L, 1);
+	for (i = 0; klua_base[i]; i++)
+		globals[n++] = klua_base[i];
+	for (i = 0; i < ARRAY_SIZE(klua_libs); i++) {
+		luaL_requiref(L, klua_libs[i].name, klua_libs[i].open, 1);
+		if (klua_libs[i].members)
+			klua_keep_only(L, klua_libs[i].members);
+		lua_pop(L, 1);
+		globals[n++] = klua_libs[i].name;
+	}
+	globals[n] = NULL;
+
+	lua_pushglobaltable(L);
+	klua_keep_only(L, globals);
+	lua_pushcfunction(L, klua_print);
+	lua_setfield(L, -2, "print");
+	lua_pop(L, 1);
+
+	for (i = 0; i < ARRAY_SIZE(klua_guards); i++) {
+		lua_getglobal(L, klua_guards[i].lib);
+		lua_getfield(L, -1, klua_guards[i].name);
+		lua_pushcclosure(L, klua_guards[i].guard, 1);
+		lua_setfield(L, -2, klua_guards[i].name);
+		lua_pop(L, 1);
+	}
+	return 0;
+}
+
+static int klua_panic(lua_State *L)
+{
+	pr_err("kscript: %s: unprotected Lua error: %s\n", klua_ctx(L)->name,
+	       lua_tostring(L, -1));
+	return 0;
+}
+
+lua_State *klua_newstate(struct klua_ctx *ctx)
+{
+	lua_State *L;
+
+	ctx->gfp = GFP_KERNEL;
+	L = lua_newstate(klua_alloc, ctx);
+	if (!L)
+		return NULL;
+	lua_atpanic(L, klua_panic);
+	klua_enter(L, GFP_KERNEL);
+	lua_pushcfunction(L, klua_openlibs);
+	if (lua_pcall(L, 0, 0, 0) != LUA_OK) {
+		lua_close(L);
+		return NULL;
+	}
+	return L;
+}
+
+void klua_close(lua_State *L)
+{
+	klua_enter(L, GFP_KERNEL);
+	lua_close(L);
+}

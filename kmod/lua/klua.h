@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The kernel Lua port's interface: states that speak the kscript dialect and
+ * run under a memory cap, an instruction budget and a C-stack guard.
+ */
+#ifndef KSCRIPT_KLUA_H
+#define KSCRIPT_KLUA_H
+
+#include <linux/types.h>
+#include <linux/gfp.h>
+#include "kconf.h"
+#include "lua.h"
+#include "lauxlib.h"
+
+/* One per lua_State; it is the state's allocator userdata. */
+struct klua_ctx {
+	const char *name;	/* script name, for print() and warnings */
+	size_t mem_used;
+	size_t mem_limit;
+	gfp_t gfp;		/* GFP_KERNEL, or GFP_ATOMIC in softirq */
+	unsigned long stack_floor;	/* below this the stack is "low" */
+	bool overflow;		/* "C stack overflow" raised, not yet unwound */
+	u64 insns;		/* instructions run in this call */
+	u64 insn_limit;
+	u64 time_limit_ns;	/* wall-clock budget of one call */
+	u64 deadline_ns;	/* of this call, ktime_get_mono_fast_ns() */
+	bool budget_hit;	/* set when the budget ran out, for stats */
+	bool mem_hit;		/* set when the allocator refused, for stats */
+};
+
+/* A new state with the dialect's globals, or NULL when out of memory. */
+lua_State *klua_newstate(struct klua_ctx *ctx);
+/* Arm the per-call limits; call before every entry into Lua. */
+void klua_enter(lua_State *L, gfp_t gfp);
+/* Close a state (runs pending __gc under the same limits). */
+void klua_close(lua_State *L);
+
+static inline struct klua_ctx *klua_ctx(lua_State *L)
+{
+	void *ud;
+
+	lua_getallocf(L, &ud);
+	return ud;
+}
+
+#endif /* KSCRIPT_KLUA_H */

@@ -1,0 +1,148 @@
+/**
+ * Kernel tests in a qemu (TCG) VM: Debian's own kernel, kscript.ko built against its exact headers, and the
+ * real Node client (test/kernel/guest) talking to the real /dev/kscript.
+ *
+ * Skips with a printed reason when it cannot run here (not root, not x86-64 Linux, Debian packages not
+ * installable); with KSCRIPT_REQUIRE_KERNEL=1 (CI) those are failures instead.
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { ScenarioResult } from "./guest/main.js";
+import { scenarios } from "./guest/scenarios.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const repo = resolve(here, "../..");
+const cache = join(repo, ".cache", "kernel");
+const required = process.env.KSCRIPT_REQUIRE_KERNEL === "1";
+const VM_TIMEOUT_S = 900;
+/** Taint bits a test module may set: O (out-of-tree, 4096) and E (unsigned, 8192). */
+const ALLOWED_TAINT = 4096 | 8192;
+const BAD_LOG = /Oops|BUG:|WARNING:|kernel BUG|general protection|Call Trace|Kernel panic|stack-protector|RIP: 0010/;
+
+interface VmRun {
+  results: Map<string, ScenarioResult>;
+  init: Map<string, string>;
+  console: string;
+  dmesg: string;
+}
+
+let skipReason: string | undefined;
+let vm: VmRun | undefined;
+
+function cannotRun(reason: string): void {
+  if (required) throw new Error(`KSCRIPT_REQUIRE_KERNEL=1 but the kernel tests cannot run: ${reason}`);
+  skipReason = reason;
+  console.warn(`kernel tests skipped: ${reason}`);
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function timed<T>(label: string, times: string[], fn: () => T): T {
+  const t0 = performance.now();
+  const v = fn();
+  times.push(`${label} ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+  return v;
+}
+
+function keyValues(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    const sp = line.indexOf(" ");
+    if (eq > 0) m.set(line.slice(0, eq), line.slice(eq + 1));
+    else if (sp > 0) m.set(line.slice(0, sp), line.slice(sp + 1));
+  }
+  return m;
+}
+
+function sh(script: string, args: string[]): Map<string, string> {
+  const r = spawnSync("sh", [join(here, "vm", script), ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status === 77) {
+    cannotRun(`${script}: ${r.stderr.trim() || "cannot provision"}`);
+    return new Map();
+  }
+  if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
+  return keyValues(r.stdout);
+}
+
+beforeAll(() => {
+  if (process.platform !== "linux" || process.arch !== "x64") return cannotRun("needs x86-64 Linux");
+  if (process.getuid?.() !== 0) return cannotRun("needs root (installs Debian packages, runs qemu)");
+  mkdirSync(cache, { recursive: true });
+  const times: string[] = [];
+  const kver = timed("provision", times, () => sh("provision.sh", [cache]).get("KVER"));
+  if (skipReason !== undefined) return;
+  if (!kver) throw new Error("provision.sh printed no KVER");
+  // Logs of finished runs go; concurrent runs (another process on this cache) keep theirs.
+  for (const old of readdirSync(cache)) {
+    const pid = /^run-(\d+)$/.exec(old)?.[1];
+    if (pid !== undefined && !alive(Number(pid))) rmSync(join(cache, old), { recursive: true, force: true });
+  }
+  const out = join(cache, `run-${process.pid}`);
+  timed("client build", times, () =>
+    execFileSync(
+      process.execPath,
+      [join(repo, "node_modules/typescript/bin/tsc"), "-p", join(here, "guest/tsconfig.json"), "--outDir", join(out, "js")],
+      { stdio: "inherit" },
+    ),
+  );
+  const built = timed("module+initramfs", times, () => sh("build.sh", [cache, kver, repo]));
+  const runner = join(out, "js/test/kernel/guest/main.js");
+  timed("vm (boot, tests, rmmod)", times, () =>
+    sh("run.sh", [built.get("KERNEL")!, built.get("INITRD")!, built.get("KO")!, process.execPath, runner, repo, out, String(VM_TIMEOUT_S)]),
+  );
+  const read = (f: string): string => (existsSync(join(out, f)) ? readFileSync(join(out, f), "utf8") : "");
+  const results = new Map<string, ScenarioResult>();
+  for (const line of read("results.jsonl").split("\n").filter(Boolean)) {
+    const r = JSON.parse(line) as ScenarioResult;
+    results.set(r.name, r);
+  }
+  vm = { results, init: keyValues(read("init.log")), console: read("console.log"), dmesg: read("dmesg.txt") };
+  console.log(`kernel ${kver}: ${times.join(", ")} (logs in ${out})`);
+  for (const r of results.values()) if (r.detail && r.ok) console.log(`  ${r.name}: ${r.detail}`);
+}, (VM_TIMEOUT_S + 600) * 1000);
+
+function run(skip: (note?: string) => void): VmRun {
+  if (skipReason !== undefined) skip(skipReason);
+  if (!vm) throw new Error("the VM did not run");
+  return vm;
+}
+
+describe("kernel VM", () => {
+  it("loads kscript.ko", ({ skip }) => {
+    expect(run(skip).init.get("insmod")).toBe("0");
+  });
+
+  for (const s of scenarios) {
+    it(s.name, ({ skip }) => {
+      const r = run(skip).results.get(s.name);
+      expect(r, "scenario did not report (the guest crashed or timed out?)").toBeDefined();
+      expect(r!.ok, r!.detail).toBe(true);
+    });
+  }
+
+  it("runner exits cleanly and the module unloads", ({ skip }) => {
+    const { init } = run(skip);
+    expect(init.get("runner")).toBe("0");
+    expect(init.get("rmmod")).toBe("0");
+  });
+
+  it("kernel stays healthy: no oops, WARN or BUG; taint only O/E", ({ skip }) => {
+    const { init, console: con, dmesg } = run(skip);
+    const bad = [...con.split("\n"), ...dmesg.split("\n")].filter((l) => BAD_LOG.test(l));
+    expect(bad, bad.join("\n")).toEqual([]);
+    const taint = Number(init.get("tainted"));
+    expect(Number.isInteger(taint), `tainted: ${init.get("tainted")}`).toBe(true);
+    expect(taint & ~ALLOWED_TAINT, `tainted ${taint}`).toBe(0);
+  });
+});
