@@ -28,9 +28,15 @@ function call(engine: Engine, target: Target, input: CallInput): CallResult {
     const [verdict] = state.call(entry, [new DataRef(new ByteBuffer(bytesOf(input.buf ?? "")))], 1);
     return { verdict: verdict !== undefined && verdict !== false };
   } catch (e) {
-    if (e instanceof HookError && e.kind !== "divergence") return { error: e.luaMessage };
+    if (e instanceof HookError && e.kind !== "divergence") return { ...passThrough(target, input), error: e.luaMessage };
     throw e;
   }
+}
+
+/** What the kernel does with traffic when the hook raised an error: lets it through untouched. */
+function passThrough(target: Target, input: CallInput): CallResult {
+  if (target === "xdp") return { action: 2, packet: input.packet ?? "" };
+  return target === "tls" ? { code: 0 } : { verdict: true };
 }
 
 export const emulatorBackend: Backend = {

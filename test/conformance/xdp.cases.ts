@@ -66,12 +66,12 @@ end`,
     expect: { calls: [{ action: 1 }, { action: 0 }] },
   },
   {
-    name: "a Lua error is reported with its line",
+    name: "a Lua error is reported with its line, and the packet passes",
     target: "xdp",
     script: `function callback(pkt)
   error("bad packet")
 end`,
     input: { calls: [{ packet: hex(query) }] },
-    expect: { calls: [{ error: "case.lua:2: bad packet" }] },
+    expect: { calls: [{ error: ":2: bad packet", action: 2 }] },
   },
 ];

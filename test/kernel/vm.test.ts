@@ -10,7 +10,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:f
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { ScenarioResult } from "./guest/main.js";
+import type { ConformanceOutcome, ScenarioResult } from "./guest/main.js";
+import { CORPUS } from "../conformance/corpus.js";
+import { emulatorBackend } from "../conformance/emulator.js";
+import { expectConformance, expectSameOutcome } from "../conformance/expect.js";
 import { scenarios } from "./guest/scenarios.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -24,6 +27,7 @@ const BAD_LOG = /Oops|BUG:|WARNING:|kernel BUG|general protection|Call Trace|Ker
 
 interface VmRun {
   results: Map<string, ScenarioResult>;
+  conformance: Map<string, ConformanceOutcome>;
   init: Map<string, string>;
   console: string;
   dmesg: string;
@@ -107,7 +111,12 @@ beforeAll(() => {
     const r = JSON.parse(line) as ScenarioResult;
     results.set(r.name, r);
   }
-  vm = { results, init: keyValues(read("init.log")), console: read("console.log"), dmesg: read("dmesg.txt") };
+  const conformance = new Map<string, ConformanceOutcome>();
+  for (const line of read("conformance.jsonl").split("\n").filter(Boolean)) {
+    const o = JSON.parse(line) as ConformanceOutcome;
+    conformance.set(`${o.binding}/${o.name}`, o);
+  }
+  vm = { results, conformance, init: keyValues(read("init.log")), console: read("console.log"), dmesg: read("dmesg.txt") };
   console.log(`kernel ${kver}: ${times.join(", ")} (logs in ${out})`);
   for (const r of results.values()) if (r.detail && r.ok) console.log(`  ${r.name}: ${r.detail}`);
 }, (VM_TIMEOUT_S + 600) * 1000);
@@ -128,6 +137,20 @@ describe("kernel VM", () => {
       const r = run(skip).results.get(s.name);
       expect(r, "scenario did not report (the guest crashed or timed out?)").toBeDefined();
       expect(r!.ok, r!.detail).toBe(true);
+    });
+  }
+
+  for (const [binding, cases] of Object.entries(CORPUS)) {
+    describe(`conformance: ${binding} on the kernel agrees with the emulator`, () => {
+      for (const c of cases) {
+        it(c.name, async ({ skip }) => {
+          const outcome = run(skip).conformance.get(`${binding}/${c.name}`);
+          expect(outcome, "case did not report (the guest crashed or timed out?)").toBeDefined();
+          expect(outcome!.failure).toBeUndefined();
+          expectConformance(c, outcome!.result!);
+          expectSameOutcome(outcome!.result!, await emulatorBackend.run(c.script, c.target, c.input));
+        });
+      }
     });
   }
 

@@ -1,10 +1,22 @@
 /**
  * The kernel VM's runner: runs every scenario against /dev/kscript and appends one JSON line per scenario to
- * <outdir>/results.jsonl (outdir is argv[2], a 9p share the host reads back).
+ * <outdir>/results.jsonl, then runs the conformance corpus on the kernel backend into conformance.jsonl
+ * (outdir is argv[2], a 9p share the host reads back and judges).
  */
 import { appendFileSync } from "node:fs";
 import { closeDevice, openDevice } from "../../../compiler/kernel/client.js";
 import { scenarios } from "./scenarios.js";
+import { CORPUS } from "../../conformance/corpus.js";
+import { kernelBackend } from "../../conformance/kernel.js";
+import type { CaseResult } from "../../conformance/backend.js";
+
+export interface ConformanceOutcome {
+  binding: string;
+  name: string;
+  result?: CaseResult;
+  /** The backend itself failed (the request was refused), as opposed to the hook raising an error. */
+  failure?: string;
+}
 
 export interface ScenarioResult {
   name: string;
@@ -26,5 +38,18 @@ for (const s of scenarios) {
     result = { name: s.name, ok: false, detail, ms: performance.now() - t0 };
   }
   appendFileSync(out, `${JSON.stringify(result)}\n`);
+}
+const conformance = `${process.argv[2] ?? "/tmp/out"}/conformance.jsonl`;
+const backend = kernelBackend(fd);
+for (const [binding, cases] of Object.entries(CORPUS)) {
+  for (const c of cases) {
+    let outcome: ConformanceOutcome;
+    try {
+      outcome = { binding, name: c.name, result: await backend.run(c.script, c.target, c.input) };
+    } catch (err) {
+      outcome = { binding, name: c.name, failure: err instanceof Error ? err.message : String(err) };
+    }
+    appendFileSync(conformance, `${JSON.stringify(outcome)}\n`);
+  }
 }
 closeDevice(fd);

@@ -1,0 +1,8 @@
+/** Every binding's conformance cases, by binding: what each backend must agree on. */
+import type { ConformanceCase } from "./backend.js";
+import { cases as data } from "./data.cases.js";
+import { cases as rcu } from "./rcu.cases.js";
+import { cases as xdp } from "./xdp.cases.js";
+import { cases as xdplua } from "./xdplua.cases.js";
+
+export const CORPUS: Record<string, ConformanceCase[]> = { data, rcu, xdp, xdplua };

@@ -1,0 +1,57 @@
+/**
+ * The conformance backend that runs cases in kscript.ko through /dev/kscript: load the script under a fresh
+ * name, seed rcu as user space would, test-run each call, read rcu back, unload. Runs where the device is
+ * (inside the test VM).
+ */
+import { load, rcuGet, rcuSet, testRun, unload, type RcuValue } from "../../compiler/kernel/client.js";
+import type { Target } from "../../compiler/dialect.js";
+import { hex, unhex, type Backend, type CallInput, type CallResult, type CaseInput, type CaseResult } from "./backend.js";
+
+const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+const text = (b: Uint8Array) => Buffer.from(b).toString("latin1");
+
+function rcuValue(v: RcuValue): string | number | boolean | null {
+  if (v instanceof Uint8Array) return text(v);
+  if (typeof v === "bigint") return Number(v);
+  return v;
+}
+
+let serial = 0;
+
+export function kernelBackend(fd: number): Backend {
+  return {
+    name: "kernel",
+    async run(script: string, target: Target, input: CaseInput): Promise<CaseResult> {
+      const name = `conformance-${process.pid}-${serial++}`;
+      const seeded = Object.keys(input.rcu ?? {});
+      // The kernel's rcu table outlives a script: start every case from the same empty keys.
+      for (const key of [...seeded, ...(input.readRcu ?? [])]) rcuSet(fd, key, null, target);
+      for (const [key, value] of Object.entries(input.rcu ?? {})) rcuSet(fd, key, value, target);
+      load(fd, { name, target, script });
+      try {
+        const calls = input.calls.map((c): CallResult => run(fd, name, target, c));
+        const result: CaseResult = { calls };
+        if (input.readRcu) result.rcu = Object.fromEntries(input.readRcu.map((k) => [k, rcuValue(rcuGet(fd, k, target))]));
+        return result;
+      } finally {
+        unload(fd, name);
+      }
+    },
+  };
+}
+
+function run(fd: number, name: string, target: Target, c: CallInput): CallResult {
+  const input = target === "xdp" ? unhex(c.packet ?? "") : latin1(target === "tls" ? (c.msg ?? "") : (c.buf ?? ""));
+  const r = testRun(fd, name, input, c.arg !== undefined ? { arg: unhex(c.arg) } : {});
+  const error = r.ok ? {} : { error: r.error ?? "" };
+  switch (r.kind) {
+    case "xdp":
+      return { action: r.action, packet: hex(r.packet), ...(r.redirect !== null ? { redirect: r.redirect } : {}), ...error };
+    case "tls":
+      return { code: r.code, ...(r.file !== null ? { file: r.file } : {}), ...error };
+    case "sock":
+      return { verdict: r.accept, ...error };
+    default:
+      throw new Error(`test-run of a ${target} hook answered '${r.kind}'`);
+  }
+}
