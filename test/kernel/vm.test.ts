@@ -5,11 +5,12 @@
  * Skips with a printed reason when it cannot run here (not root, not x86-64 Linux, Debian packages not
  * installable); with KSCRIPT_REQUIRE_KERNEL=1 (CI) those are failures instead.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
+import { VM_CACHE, VmUnavailable, bootVm, prepareVm, readInitLog, type VmImage } from "../../compiler/vm.js";
 import type { ConformanceOutcome, ScenarioResult } from "./guest/main.js";
 import { CORPUS } from "../conformance/corpus.js";
 import { emulatorBackend } from "../conformance/emulator.js";
@@ -18,7 +19,7 @@ import { scenarios } from "./guest/scenarios.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
-const cache = join(repo, ".cache", "kernel");
+const cache = VM_CACHE;
 const required = process.env.KSCRIPT_REQUIRE_KERNEL === "1";
 const VM_TIMEOUT_S = 900;
 /** Taint bits a test module may set: O (out-of-tree, 4096) and E (unsigned, 8192). */
@@ -58,35 +59,15 @@ function timed<T>(label: string, times: string[], fn: () => T): T {
   return v;
 }
 
-function keyValues(text: string): Map<string, string> {
-  const m = new Map<string, string>();
-  for (const line of text.split("\n")) {
-    const eq = line.indexOf("=");
-    const sp = line.indexOf(" ");
-    if (eq > 0) m.set(line.slice(0, eq), line.slice(eq + 1));
-    else if (sp > 0) m.set(line.slice(0, sp), line.slice(sp + 1));
-  }
-  return m;
-}
-
-function sh(script: string, args: string[]): Map<string, string> {
-  const r = spawnSync("sh", [join(here, "vm", script), ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (r.status === 77) {
-    cannotRun(`${script}: ${r.stderr.trim() || "cannot provision"}`);
-    return new Map();
-  }
-  if (r.status !== 0) throw new Error(`${script} failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
-  return keyValues(r.stdout);
-}
-
-beforeAll(() => {
-  if (process.platform !== "linux" || process.arch !== "x64") return cannotRun("needs x86-64 Linux");
-  if (process.getuid?.() !== 0) return cannotRun("needs root (installs Debian packages, runs qemu)");
-  mkdirSync(cache, { recursive: true });
+beforeAll(async () => {
   const times: string[] = [];
-  const kver = timed("provision", times, () => sh("provision.sh", [cache]).get("KVER"));
-  if (skipReason !== undefined) return;
-  if (!kver) throw new Error("provision.sh printed no KVER");
+  let image: VmImage;
+  try {
+    image = timed("provision + module + initramfs", times, () => prepareVm(cache));
+  } catch (error) {
+    if (error instanceof VmUnavailable) return cannotRun(error.message);
+    throw error;
+  }
   // Logs of finished runs go; concurrent runs (another process on this cache) keep theirs.
   for (const old of readdirSync(cache)) {
     const pid = /^run-(\d+)$/.exec(old)?.[1];
@@ -100,11 +81,9 @@ beforeAll(() => {
       { stdio: "inherit" },
     ),
   );
-  const built = timed("module+initramfs", times, () => sh("build.sh", [cache, kver, repo]));
-  const runner = join(out, "js/test/kernel/guest/main.js");
-  timed("vm (boot, tests, rmmod)", times, () =>
-    sh("run.sh", [built.get("KERNEL")!, built.get("INITRD")!, built.get("KO")!, process.execPath, runner, repo, out, String(VM_TIMEOUT_S)]),
-  );
+  const t0 = performance.now();
+  await bootVm(image, { runner: join(out, "js/test/kernel/guest/main.js"), cwd: repo, out, timeoutSeconds: VM_TIMEOUT_S, console: "file" });
+  times.push(`vm (boot, tests, rmmod) ${((performance.now() - t0) / 1000).toFixed(1)} s`);
   const read = (f: string): string => (existsSync(join(out, f)) ? readFileSync(join(out, f), "utf8") : "");
   const results = new Map<string, ScenarioResult>();
   for (const line of read("results.jsonl").split("\n").filter(Boolean)) {
@@ -116,8 +95,8 @@ beforeAll(() => {
     const o = JSON.parse(line) as ConformanceOutcome;
     conformance.set(`${o.binding}/${o.name}`, o);
   }
-  vm = { results, conformance, init: keyValues(read("init.log")), console: read("console.log"), dmesg: read("dmesg.txt") };
-  console.log(`kernel ${kver}: ${times.join(", ")} (logs in ${out})`);
+  vm = { results, conformance, init: readInitLog(out), console: read("console.log"), dmesg: read("dmesg.txt") };
+  console.log(`kernel ${image.kver}: ${times.join(", ")} (logs in ${out})`);
   for (const r of results.values()) if (r.detail && r.ok) console.log(`  ${r.name}: ${r.detail}`);
 }, (VM_TIMEOUT_S + 600) * 1000);
 

@@ -1,7 +1,8 @@
 #!/bin/busybox sh
-# PID 1 of the kernel test VM. The kernel command line passes ks_ko (module),
-# ks_node, ks_cwd and ks_run (Node and the runner, run from the host's root
-# shared read-only over 9p). Results go to the writable "out" share.
+# PID 1 of the kernel VM. The kernel command line passes ks_ko (module),
+# ks_node, ks_repo, ks_cwd and ks_run (Node and the runner with its arguments,
+# run from the host's root shared read-only over 9p; no runner: an interactive
+# shell). Results go to the writable "out" share.
 /bin/busybox --install -s /bin
 export PATH=/bin
 
@@ -34,8 +35,20 @@ if insmod "/host$ks_ko"; then
 	mkdir -p /host/tmp/out
 	mount --bind /out /host/tmp/out
 	start=$(cut -d' ' -f1 /proc/uptime)
-	chroot /host /bin/sh -c "cd '$ks_cwd' && HOME=/tmp exec '$ks_node' '$ks_run' /tmp/out"
-	log "runner $?"
+	if [ -n "$ks_run" ]; then
+		# ks_run is "script,arg,...": the runner gets the out share first.
+		set -- $(echo "$ks_run" | tr ',' ' ')
+		script=$1
+		shift
+		chroot /host /bin/sh -c "cd '$ks_cwd' && HOME=/tmp exec '$ks_node' '$script' /tmp/out $*"
+		log "runner $?"
+	else
+		# kscript vm: an interactive shell in the project, kscript and node at hand.
+		echo "alias kscript='$ks_node $ks_repo/bin/kscript.js'" >/host/tmp/kscript.rc
+		echo "kscript.ko is loaded. Try: kscript ls, kscript deploy dist/<hook>.kscript.json. exit powers off."
+		chroot /host /bin/sh -c "cd '$ks_cwd' && export HOME=/tmp ENV=/tmp/kscript.rc PATH=${ks_node%/*}:\$PATH && exec /bin/sh -i"
+		log "shell $?"
+	fi
 	log "runner-seconds $start $(cut -d' ' -f1 /proc/uptime)"
 	umount /host/tmp/out /host/tmp /host/dev /host/sys /host/proc
 	rmmod kscript

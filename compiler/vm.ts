@@ -1,0 +1,112 @@
+/**
+ * The kernel VM: Debian's own kernel (linux-image-amd64) under qemu with TCG, kscript.ko built against its
+ * exact headers, and the host's root shared read-only over 9p so the host's Node and this kscript run inside
+ * against the real /dev/kscript. Used by `kscript vm`, `kscript test --kernel` and the kernel test suite.
+ * Provisioning installs Debian packages and so needs root; the module and initramfs are cached by content.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { packageRoot } from "./paths.js";
+
+const SCRIPTS = path.join(packageRoot, "compiler", "vm");
+export const VM_CACHE = path.join(packageRoot, ".cache", "kernel");
+
+/** The VM cannot run on this machine (not root, not x86-64 Linux, packages not installable). */
+export class VmUnavailable extends Error {}
+
+export interface VmImage {
+  kver: string;
+  kernel: string;
+  initrd: string;
+  ko: string;
+}
+
+function keyValues(text: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const line of text.split("\n")) {
+    const eq = line.indexOf("=");
+    if (eq > 0) m.set(line.slice(0, eq), line.slice(eq + 1));
+  }
+  return m;
+}
+
+function script(name: string, args: string[]): Map<string, string> {
+  const r = spawnSync("sh", [path.join(SCRIPTS, name), ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
+  if (r.status === 77) throw new VmUnavailable(`${name}: ${r.stderr.trim() || "cannot provision"}`);
+  if (r.status !== 0) throw new Error(`${name} failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
+  return keyValues(r.stdout);
+}
+
+/** Installs what the VM needs and builds (or reuses) the module and initramfs. */
+export function prepareVm(cache = VM_CACHE): VmImage {
+  if (process.platform !== "linux" || process.arch !== "x64") throw new VmUnavailable("needs x86-64 Linux");
+  if (process.getuid?.() !== 0) throw new VmUnavailable("needs root (installs Debian packages, runs qemu)");
+  fs.mkdirSync(cache, { recursive: true });
+  const kver = script("provision.sh", [cache]).get("KVER");
+  if (!kver) throw new Error("provision.sh printed no KVER");
+  const built = script("build.sh", [cache, kver, packageRoot]);
+  return { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")!, ko: built.get("KO")! };
+}
+
+export interface BootOptions {
+  /** A JavaScript file the guest runs with the host's Node once the module is loaded; none: a shell. */
+  runner?: string;
+  runnerArgs?: string[];
+  /** Folder (on the host's root) the runner or shell starts in. */
+  cwd: string;
+  /** Writable folder shared with the guest: the runner gets it as /tmp/out; init.log and dmesg.txt land there. */
+  out: string;
+  timeoutSeconds: number;
+  /** Where the serial console goes: a file in `out`, or this terminal (interactive). */
+  console: "file" | "terminal";
+}
+
+/** Boots the VM and resolves with qemu's exit status once the guest powers off. */
+export function bootVm(image: VmImage, options: BootOptions): Promise<number> {
+  fs.mkdirSync(options.out, { recursive: true });
+  const runArgs = options.runner ? [options.runner, ...(options.runnerArgs ?? [])] : [];
+  // The kernel command line carries the run; spaces inside an argument would split it.
+  for (const a of [...runArgs, options.cwd]) {
+    if (/\s/.test(a)) throw new Error(`the VM cannot pass '${a}': paths and arguments must not contain spaces`);
+  }
+  const append = [
+    "console=ttyS0",
+    "loglevel=4",
+    "panic=-1",
+    `ks_ko=${image.ko}`,
+    `ks_node=${process.execPath}`,
+    `ks_repo=${packageRoot}`,
+    `ks_cwd=${options.cwd}`,
+    `ks_run=${runArgs.join(",")}`,
+  ].join(" ");
+  const qemuArgs = [
+    ...["-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "1024", "-nographic", "-no-reboot"],
+    ...["-kernel", image.kernel, "-initrd", image.initrd, "-append", append],
+    ...["-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"],
+    ...["-virtfs", `local,path=${options.out},mount_tag=out,security_model=none`],
+  ];
+  const consoleFile = options.console === "file" ? fs.openSync(path.join(options.out, "console.log"), "w") : undefined;
+  const child = spawn("timeout", ["--kill-after=10", String(options.timeoutSeconds), "qemu-system-x86_64", ...qemuArgs], {
+    stdio: consoleFile === undefined ? "inherit" : ["ignore", consoleFile, consoleFile],
+  });
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code, signal) => {
+      if (consoleFile !== undefined) fs.closeSync(consoleFile);
+      resolve(code ?? (signal ? 128 : 1));
+    });
+  });
+}
+
+/** The key=value lines the guest's init wrote (insmod, runner, rmmod, tainted …). */
+export function readInitLog(out: string): Map<string, string> {
+  const file = path.join(out, "init.log");
+  const m = new Map<string, string>();
+  if (!fs.existsSync(file)) return m;
+  for (const line of fs.readFileSync(file, "utf8").split("\n")) {
+    const sp = line.indexOf(" ");
+    if (sp > 0) m.set(line.slice(0, sp), line.slice(sp + 1));
+  }
+  return m;
+}
