@@ -8,6 +8,7 @@ import { Builder, type BuildResult } from "./build.js";
 import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "./diagnostics.js";
 import { formatTemplateList, initProject } from "./init.js";
 import { loadProject } from "./project.js";
+import { rulesCommand } from "./rules/cli.js";
 import * as kernel from "./cli-kernel.js";
 import { KscriptError } from "./kernel/index.js";
 
@@ -23,6 +24,10 @@ build and check:
     --watch                rebuild when a source file changes
     --no-minify            keep the Lua readable
     --json                 print diagnostics as JSON (one object per build)
+
+forwarding rules (templates/xdp-forward):
+  rules check FILE         report errors in a rule file with line and column
+  rules compile FILE [--json]   print the rcu entries (a kscript rcu set script, or JSON)
 
 test:
   test [dir] [vitest options]   run the project's tests (vitest) with kscript/testing wired to the local
@@ -129,6 +134,8 @@ function runOnce(builder: Builder, options: Options): BuildResult {
 }
 
 export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
+  // Rule files have their own small command line (check/compile), with its own help.
+  if (argv[0] === "rules") return rulesCommand(argv.slice(1), cwd);
   try {
     const parsed = parseArgs(argv);
     if (parsed === "help") {

@@ -1,7 +1,8 @@
 /**
  * The diagnostics catalog. Codes are stable: tools and docs refer to them, so a code is never reused for a
  * different problem. KS1xxx: TypeScript-level checks; KS2xxx: checks on the Lua that ships; KS3xxx: packaging;
- * KS4xxx: command line and project configuration. TypeScript's own errors keep their TS codes, as in tsc.
+ * KS4xxx: command line and project configuration; KS5xxx: forwarding rule files. TypeScript's own errors keep
+ * their TS codes, as in tsc.
  */
 
 export type Code = keyof typeof CATALOG;

@@ -10,11 +10,11 @@ import { fileURLToPath } from "node:url";
 import { parseCLI, startVitest } from "vitest/node";
 import { PROJECT_ROOT_ENV } from "./testing.js";
 
-/** This runtime's testing module: the .ts next to this file in a checkout, the .js in a built package. */
-function testingModule(): string {
+/** A module of this kscript: the .ts in a checkout, the .js in a built package (`from` is relative to runtime/). */
+function ownModule(from: string): string {
   const here = path.dirname(fileURLToPath(import.meta.url));
-  const ts = path.join(here, "testing.ts");
-  return fs.existsSync(ts) ? ts : path.join(here, "testing.js");
+  const ts = path.join(here, `${from}.ts`);
+  return fs.existsSync(ts) ? ts : path.join(here, `${from}.js`);
 }
 
 /** The ESM entry of a package kscript depends on, from its package.json `exports` (require() gives the CJS one). */
@@ -37,7 +37,8 @@ export async function runTests(dir: string, vitestArgs: readonly string[]): Prom
     const ctx = await startVitest("test", filter, { ...options, root, watch: options.watch ?? false }, {
       resolve: {
         alias: [
-          { find: /^kscript\/testing$/, replacement: testingModule() },
+          { find: /^kscript\/testing$/, replacement: ownModule("testing") },
+          { find: /^kscript\/rules$/, replacement: ownModule("../compiler/rules/index") },
           { find: /^vitest$/, replacement: vitestEntry },
         ],
       },

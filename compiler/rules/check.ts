@@ -93,6 +93,7 @@ function portRange(text: string): [number, number] | Invalid {
     const p = port(text);
     return p instanceof Invalid ? p : [p, p];
   }
+  if (colon === 0 || colon === text.length - 1) return new Invalid("KS5006", [text, "and a range needs both ends, e.g. 1024:65535"]);
   const first = port(text.slice(0, colon));
   if (first instanceof Invalid) return first;
   const last = port(text.slice(colon + 1), colon + 1);

@@ -14,11 +14,11 @@
 import type { ForwardRule, Network } from "./check.js";
 
 export const COUNT_KEY = "fwd:rules";
-export const ruleKey = (n: number) => `fwd:${n}`;
+const ruleKey = (n: number) => `fwd:${n}`;
 export const interfaceKey = (name: string) => `fwd:if:${name}`;
 
 /** Field 1 of a record: what a matching rule rewrites. */
-export const REWRITE = { address: 1, port: 2, toMac: 4, fromMac: 8 } as const;
+const REWRITE = { address: 1, port: 2, toMac: 4, fromMac: 8 } as const;
 
 export interface RcuEntry {
   key: string;
@@ -42,7 +42,7 @@ const mac = (m: number[] | undefined) => (m ? [m[0] * 256 + m[1], m[2] * 256 + m
  * 6-9 destination value and mask; 10-11 source ports first, last; 12-13 destination ports first, last;
  * 14-15 new destination address; 16 new destination port; 17-19 new destination MAC; 20-22 new source MAC.
  */
-export function ruleRecord(rule: ForwardRule): string {
+function ruleRecord(rule: ForwardRule): string {
   const rewrites =
     (rule.toAddress !== undefined ? REWRITE.address : 0) |
     (rule.toPort !== undefined ? REWRITE.port : 0) |

@@ -8,7 +8,7 @@ import { compileEntries, type CompiledRules } from "./entries.js";
 import { parseRules } from "./parser.js";
 
 export { MAX_RULES, type ForwardRule, type Network } from "./check.js";
-export { COUNT_KEY, REWRITE, interfaceKey, ruleKey, ruleRecord, type CompiledRules, type RcuEntry } from "./entries.js";
+export { COUNT_KEY, interfaceKey, type CompiledRules, type RcuEntry } from "./entries.js";
 
 export interface RulesResult extends CompiledRules {
   ok: boolean;

@@ -115,7 +115,8 @@ function suggestOption(image: string): string {
     const d = editDistance(name, s);
     if (d < best.distance) best = { spelling: s, distance: d };
   }
-  if (best.distance <= Math.max(1, Math.floor(name.length / 3))) return `Did you mean '${best.spelling}'?`;
+  // Two-letter options are all one edit apart: guessing among them would mislead.
+  if (best.distance <= Math.floor(name.length / 3)) return `Did you mean '${best.spelling}'?`;
   return `Known options: ${OPTIONS.map((o) => o.spellings[0]).join(", ")}.`;
 }
 

@@ -76,18 +76,22 @@ describe("kscript/dns", () => {
       expect(run("name", withQuestion(0xc0, 12), 12)).toBe("nil|0");
       expect(run("name", withQuestion(0xc0, 14, 0xc0, 12), 12)).toBe("nil|0");
       expect(run("name", withQuestion(...label("a"), 0xc0, 12), 12)).toBe("nil|0");
+      // Pointers must land before where the name (or the last jump) started, even to a well-formed name.
+      expect(run("name", withQuestion(0xc0, 14, ...label("a"), 0), 12)).toBe("nil|0");
+      expect(run("name", withQuestion(...label("a"), 0xc0, 16, ...label("c"), 0, 0xc0, 12), 19)).toBe("nil|0");
+      expect(run("name", withQuestion(...label("a"), 0xc0, 16, ...label("c"), 0, 0xc0, 12), 12)).toBe("nil|0");
+      expect(run("name", withQuestion(...label("c"), 0, ...label("a"), 0xc0, 12, 0xc0, 15), 19)).toBe("a.c|21");
       // Seventeen pointers, each to the one before: the chain is legal but longer than MAX_POINTERS.
       const chain = [0, ...Array.from({ length: 17 }, (_, i) => [0xc0, i === 0 ? 12 : 13 + 2 * (i - 1)]).flat()];
       expect(run("name", withQuestion(...chain), 13 + 2 * 16)).toBe("nil|0");
-      expect(run("name", withQuestion(...chain), 13 + 2 * 15)).toBe("|47");
+      expect(run("name", withQuestion(...chain), 13 + 2 * 15)).toBe("|45");
     });
 
     it("rejects truncated names, reserved label types and labels holding a dot", () => {
       const m = withQuestion(...label("example"), ...label("com"), 0);
       for (let cut = 12; cut < m.length; cut++) expect(run("name", m.subarray(0, cut), 12)).toBe("nil|0");
       expect(run("name", withQuestion(0xc0), 12)).toBe("nil|0");
-      expect(run("name", withQuestion(0x40, 0), 12)).toBe("nil|0");
-      expect(run("name", withQuestion(0x80, 0), 12)).toBe("nil|0");
+      for (const type of [0x40, 0x80]) expect(run("name", withQuestion(type, ...Array(type).fill(97), 0), 12)).toBe("nil|0");
       expect(run("name", withQuestion(...label("a.b"), 0), 12)).toBe("nil|0");
       expect(run("name", withQuestion(0), 99)).toBe("nil|0");
     });
@@ -118,7 +122,6 @@ describe("kscript/dns", () => {
 
     it("reads owner, type, class, TTL and where the data is", () => {
       expect(run("record", response, at)).toBe(`ks.test|1|1|3600|${at + 19}|4`);
-      expect(parseDns(response).answers[0].ttl).toBe(3600);
     });
 
     it("counts a TTL with its top bit set as 0 (RFC 2181)", () => {

@@ -1,0 +1,302 @@
+import { beforeEach, describe, expect, it } from "vitest";
+import {
+  DNS_TYPE,
+  concat,
+  dnsMessage,
+  formatIp,
+  inetChecksum,
+  ipv4,
+  ipv6,
+  loadHook,
+  parseDns,
+  parsePacket,
+  tcpPacket,
+  udpPacket,
+  type DnsAnswer,
+  type Hook,
+} from "kscript/testing";
+import { zoneEntries } from "./zone";
+
+const CLIENT = "10.0.0.1";
+const SERVER = "10.0.0.53";
+const UPSTREAM = "10.0.0.2";
+/** rcu integer keys the hook reads (README "The zone in rcu"). */
+const CLOCK = 0;
+const UPSTREAM_KEY = 1;
+
+const query = (name: string, type: number, id = 0x1234, flags = 0x0100) =>
+  udpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 53, payload: dnsMessage({ id, flags, questions: [{ name, type }] }) });
+const response = (name: string, type: number, answers: DnsAnswer[], options: { flags?: number; src?: string } = {}) =>
+  udpPacket({
+    src: options.src ?? UPSTREAM,
+    dst: CLIENT,
+    srcPort: 53,
+    dstPort: 40000,
+    payload: dnsMessage({ id: 9, flags: options.flags, questions: [{ name, type }], answers }),
+  });
+const a = (name: string, ttl: number, address: string): DnsAnswer => ({ name, type: DNS_TYPE.A, ttl, data: ipv4(address) });
+/** A message whose bytes after the 12-byte header are `raw`, with the header counts given. */
+const rawMessage = (counts: [qd: number, an: number], ...raw: number[]) => {
+  const m = concat(dnsMessage({ id: 7, flags: counts[1] > 0 ? 0x8180 : 0x0100, questions: [] }), Uint8Array.from(raw));
+  m[5] = counts[0];
+  m[7] = counts[1];
+  return m;
+};
+const label = (text: string) => [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
+const QUESTION_A = [...label("www"), ...label("example"), ...label("test"), 0, 0, 1, 0, 1];
+
+describe("xdp-dns", async () => {
+  // A tight budget: every verdict, hostile input included, must come well within it.
+  const hook: Hook = await loadHook("src/dns.ts", { cpus: 2, limits: { instructions: 20000 } });
+
+  /** Runs the hook on `packet` and checks it was answered; returns the parsed reply. */
+  const answered = (packet: Uint8Array, cpu = 0) => {
+    const result = hook.runXdp(packet, { cpu });
+    expect(result.actionName).toBe("tx");
+    const sent = parsePacket(packet);
+    const reply = parsePacket(result.packet);
+    expect([reply.eth.dst, reply.eth.src, reply.ip!.src, reply.ip!.dst]).toEqual([sent.eth.src, sent.eth.dst, sent.ip!.dst, sent.ip!.src]);
+    expect([reply.udp!.srcPort, reply.udp!.dstPort]).toEqual([sent.udp!.dstPort, sent.udp!.srcPort]);
+    expect(reply.ip!.checksumOk && reply.udp!.checksumOk).toBe(true);
+    return parseDns(reply.udp!.payload);
+  };
+  /** Runs the hook on `packet` and checks it went on to the network stack untouched. */
+  const passed = (packet: Uint8Array, cpu = 0) => {
+    const result = hook.runXdp(packet, { cpu });
+    expect(result.actionName).toBe("pass");
+    expect(result.packet).toEqual(packet);
+  };
+
+  beforeEach(() => {
+    for (const key of ["www/1", "bad.example.test/1", "bad.example.test/28", "www.example.test/1", "cached.example.net/1", "cached.example.net/28", "alias.example.net/1", CLOCK, UPSTREAM_KEY]) hook.rcu.set(key, undefined);
+    for (const [key, value] of zoneEntries()) hook.rcu.set(key, value);
+  });
+
+  describe("the zone", () => {
+    it("answers A with every address, authoritative, with the query's ID, question and RD", () => {
+      expect(answered(query("www.example.test", DNS_TYPE.A, 0xbeef))).toEqual({
+        id: 0xbeef,
+        flags: 0x8500,
+        questions: [{ name: "www.example.test", type: 1, class: 1 }],
+        answers: [a("www.example.test", 300, "192.0.2.11"), a("www.example.test", 300, "192.0.2.12")].map((r) => ({ ...r, class: 1 })),
+      });
+      expect(answered(query("www.example.test", DNS_TYPE.A, 1, 0)).flags).toBe(0x8400);
+    });
+
+    it("answers AAAA over IPv4", () => {
+      const reply = answered(query("v6.example.test", DNS_TYPE.AAAA));
+      expect(reply.answers.map((r) => [r.type, r.ttl, formatIp(r.data)])).toEqual([
+        [28, 300, "2001:db8:0:1::6"],
+        [28, 300, "2001:db8:0:1::7"],
+      ]);
+      expect(answered(query("example.test", DNS_TYPE.AAAA)).answers[0].data).toEqual(ipv6("2001:db8::10"));
+    });
+
+    it("answers queries whose IPv4 header carries options", () => {
+      const plain = query("www.example.test", DNS_TYPE.A);
+      const frame = concat(plain.subarray(0, 34), Uint8Array.of(1, 1, 1, 0), plain.subarray(34));
+      frame[14] = 0x46;
+      frame[17] += 4;
+      frame.set([0, 0], 24);
+      const sum = inetChecksum(frame.subarray(14, 38));
+      frame.set([sum >> 8, sum & 0xff], 24);
+      expect(answered(frame).answers).toHaveLength(2);
+    });
+
+    it("matches names in any case and keeps the question's case in the answer", () => {
+      const reply = answered(query("WWW.Example.TEST", DNS_TYPE.A));
+      expect(reply.questions[0].name).toBe("WWW.Example.TEST");
+      expect(reply.answers).toHaveLength(2);
+    });
+
+    it("skips addresses mistyped in rcu, and passes when none is left", () => {
+      hook.rcu.set("bad.example.test/1", "300 0 192.0.2.300 1.2.3 1.2.3.4.5 c0.0.2.1 00001.2.3.4 192.0.2.1");
+      hook.rcu.set("bad.example.test/28", "300 0 2001:db8::1 2001:db8:0:0:0:0:0:10000 2001:0db8:0:0:0:0:0:0001");
+      expect(answered(query("bad.example.test", DNS_TYPE.A)).answers.map((r) => formatIp(r.data))).toEqual(["192.0.2.1"]);
+      expect(answered(query("bad.example.test", DNS_TYPE.AAAA)).answers.map((r) => formatIp(r.data))).toEqual(["2001:db8::1"]);
+      hook.rcu.set("bad.example.test/1", "300 0 192.0.2");
+      passed(query("bad.example.test", DNS_TYPE.A));
+      hook.rcu.set("bad.example.test/1", "soon");
+      passed(query("bad.example.test", DNS_TYPE.A));
+    });
+
+    it("passes names and types it does not hold, and non-IN classes", () => {
+      passed(query("nope.example.test", DNS_TYPE.A));
+      passed(query("example.test", DNS_TYPE.MX));
+      passed(query("example.test", DNS_TYPE.TXT));
+      passed(query("v6.example.test", DNS_TYPE.A));
+      passed(udpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 53, payload: dnsMessage({ questions: [{ name: "example.test", type: 1, class: 3 }] }) }));
+    });
+
+    it("passes IPv6 transport (udp_reply is IPv4 only), TCP, other ports, other opcodes and QDCOUNT ≠ 1", () => {
+      const payload = dnsMessage({ questions: [{ name: "example.test", type: DNS_TYPE.A }] });
+      passed(udpPacket({ src: "fd00::1", dst: "fd00::53", srcPort: 40000, dstPort: 53, payload }));
+      passed(tcpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 53, payload: concat(Uint8Array.of(0, payload.length), payload) }));
+      passed(udpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 5353, payload }));
+      passed(query("example.test", DNS_TYPE.A, 1, 0x2800));
+      passed(udpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 53, payload: rawMessage([0, 0]) }));
+      passed(udpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 53, payload: rawMessage([2, 0], ...QUESTION_A, ...QUESTION_A) }));
+    });
+  });
+
+  describe("the cache", () => {
+    const cached = (ttl: number) => response("cached.example.net", DNS_TYPE.A, [a("cached.example.net", ttl, "198.51.100.7"), a("cached.example.net", ttl + 300, "198.51.100.8")]);
+
+    it("learns an upstream answer that passes through, serves it with its remaining TTL, and drops it when it expires", () => {
+      hook.rcu.set(CLOCK, 1000);
+      passed(cached(600));
+      hook.rcu.set(CLOCK, 1100);
+      const reply = answered(query("cached.example.net", DNS_TYPE.A, 5), 1);
+      expect(reply.flags).toBe(0x8180);
+      expect(reply.answers.map((r) => [r.ttl, formatIp(r.data)])).toEqual([
+        [500, "198.51.100.7"],
+        [500, "198.51.100.8"],
+      ]);
+      hook.rcu.set(CLOCK, 1599);
+      expect(answered(query("cached.example.net", DNS_TYPE.A)).answers[0].ttl).toBe(1);
+      hook.rcu.set(CLOCK, 1600);
+      passed(query("cached.example.net", DNS_TYPE.A));
+      expect(hook.rcu.get("cached.example.net/1")).toBeUndefined();
+    });
+
+    it("learns AAAA answers", () => {
+      hook.rcu.set(CLOCK, 1);
+      passed(response("cached.example.net", DNS_TYPE.AAAA, [{ name: "cached.example.net", type: DNS_TYPE.AAAA, ttl: 60, data: ipv6("2001:db8:5::7") }]));
+      expect(answered(query("cached.example.net", DNS_TYPE.AAAA)).answers.map((r) => [r.ttl, formatIp(r.data)])).toEqual([[60, "2001:db8:5::7"]]);
+    });
+
+    it("learns nothing without a clock, or from anyone but the upstream when one is set", () => {
+      passed(cached(600));
+      passed(query("cached.example.net", DNS_TYPE.A));
+      hook.rcu.set(CLOCK, 1);
+      hook.rcu.set(UPSTREAM_KEY, UPSTREAM);
+      passed(response("cached.example.net", DNS_TYPE.A, [a("cached.example.net", 60, "203.0.113.66")], { src: "10.0.0.66" }));
+      passed(query("cached.example.net", DNS_TYPE.A));
+      passed(cached(600));
+      expect(answered(query("cached.example.net", DNS_TYPE.A)).answers).toHaveLength(2);
+    });
+
+    it("keeps the first 32 records of a long answer, within rcu's 4096-byte values", () => {
+      hook.rcu.set(CLOCK, 1);
+      const addresses = Array.from({ length: 120 }, (_, i) => `ffff:ffff:ffff:ffff:ffff:ffff:ffff:${(0xff00 + i).toString(16)}`);
+      passed(response("cached.example.net", DNS_TYPE.AAAA, addresses.map((x) => ({ name: "cached.example.net", type: DNS_TYPE.AAAA, ttl: 60, data: ipv6(x) }))));
+      const reply = answered(query("cached.example.net", DNS_TYPE.AAAA));
+      expect(reply.answers.map((r) => formatIp(r.data))).toEqual(addresses.slice(0, 32));
+    });
+
+    it("never overrides the zone", () => {
+      hook.rcu.set(CLOCK, 1);
+      passed(response("www.example.test", DNS_TYPE.A, [a("www.example.test", 60, "203.0.113.66")]));
+      expect(answered(query("www.example.test", DNS_TYPE.A)).answers.map((r) => formatIp(r.data))).toEqual(["192.0.2.11", "192.0.2.12"]);
+    });
+
+    it("keeps only records of the question's own name and type, and nothing from failed, truncated or empty responses", () => {
+      hook.rcu.set(CLOCK, 1);
+      const cname = { name: "alias.example.net", type: DNS_TYPE.CNAME, ttl: 300, data: Uint8Array.of(...label("cached"), ...label("example"), ...label("net"), 0) };
+      passed(response("alias.example.net", DNS_TYPE.A, [cname, a("cached.example.net", 300, "198.51.100.7")]));
+      passed(query("alias.example.net", DNS_TYPE.A));
+      passed(query("cached.example.net", DNS_TYPE.A));
+      for (const flags of [0x8183, 0x8380]) passed(response("cached.example.net", DNS_TYPE.A, [a("cached.example.net", 60, "198.51.100.7")], { flags }));
+      passed(response("cached.example.net", DNS_TYPE.A, []));
+      passed(response("cached.example.net", DNS_TYPE.A, [a("cached.example.net", 0, "198.51.100.7")]));
+      passed(query("cached.example.net", DNS_TYPE.A));
+    });
+
+    it("keeps an answer at most a day, and a TTL with its top bit set counts as 0", () => {
+      hook.rcu.set(CLOCK, 1);
+      passed(cached(1_000_000));
+      expect(answered(query("cached.example.net", DNS_TYPE.A)).answers[0].ttl).toBe(86400);
+      hook.rcu.set("cached.example.net/1", undefined);
+      // The second record's TTL becomes 2^32-1: read as 0, so the smallest TTL is 0 and nothing is kept.
+      const hostile = cached(60);
+      hostile.set([0xff, 0xff, 0xff, 0xff], hostile.length - 10);
+      passed(hostile);
+      passed(query("cached.example.net", DNS_TYPE.A));
+    });
+  });
+
+  describe("hostile and broken packets pass untouched, without a hook error", () => {
+    const udpTo53 = (payload: Uint8Array) => udpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 53, payload });
+    const fromUpstream = (payload: Uint8Array) => udpPacket({ src: UPSTREAM, dst: CLIENT, srcPort: 53, dstPort: 40000, payload });
+
+    it("frames cut at every length, and UDP lengths that lie", () => {
+      const frame = query("www.example.test", DNS_TYPE.A);
+      for (let cut = 0; cut < frame.length; cut++) passed(frame.subarray(0, cut));
+      for (const udpLength of [0, 7, 8, 19, 30, frame.length - 34 + 1, 0xffff]) {
+        const lying = frame.slice();
+        lying.set([udpLength >> 8, udpLength & 0xff], 38);
+        passed(lying);
+      }
+    });
+
+    it("non-IPv4 frames, bad IP headers and fragments", () => {
+      const frame = query("www.example.test", DNS_TYPE.A);
+      for (const [offset, value] of [[13, 0x06], [14, 0x44], [14, 0x65], [20, 0x20], [21, 0x01], [23, 6]] as const) {
+        const bad = frame.slice();
+        bad[offset] = value;
+        passed(bad);
+      }
+    });
+
+    it("compression loops, forward pointers, reserved label types and oversized names in the question", () => {
+      for (const name of [
+        [0xc0, 12],
+        [0xc0, 14, 0xc0, 12],
+        [...label("www"), 0xc0, 12],
+        [0xc0, 13],
+        [0x40, 0],
+        [0x80, 0],
+        ...[64, 127, 255].map((n) => Array.from({ length: n }, () => label("aaa")).flat().concat(0)),
+      ]) {
+        passed(udpTo53(rawMessage([1, 0], ...name, 0, 1, 0, 1)));
+        hook.rcu.set(CLOCK, 1);
+        passed(fromUpstream(rawMessage([1, 1], ...name, 0, 1, 0, 1, 0xc0, 12, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1)));
+      }
+    });
+
+    it("a compressed question, which the answer could not copy", () => {
+      // "www" + a pointer to the header's QDCOUNT (read as the root): the name is "www", but a copied
+      // question would point into the reply's header instead.
+      hook.rcu.set("www/1", "60 0 192.0.2.1");
+      expect(answered(query("www", DNS_TYPE.A)).answers).toHaveLength(1);
+      passed(udpTo53(rawMessage([1, 0], ...label("www"), 0xc0, 4, 0, 1, 0, 1)));
+    });
+
+    it("queries that already carry answers or authority records", () => {
+      const m = rawMessage([1, 0], ...QUESTION_A);
+      m[9] = 1;
+      passed(udpTo53(m));
+      m[9] = 0;
+      m[7] = 1;
+      passed(udpTo53(m));
+    });
+
+    it("names whose rcu key would be too long, at the 255-byte limit", () => {
+      // 253 characters: the longest name; with "/28" its key would be 256 bytes.
+      const name = `${Array(3).fill("a".repeat(63)).join(".")}.${"b".repeat(61)}`;
+      hook.rcu.set(CLOCK, 1);
+      passed(response(name, DNS_TYPE.AAAA, [{ name, type: DNS_TYPE.AAAA, ttl: 60, data: ipv6("2001:db8::1") }]));
+      passed(query(name, DNS_TYPE.AAAA));
+      passed(response(name, DNS_TYPE.A, [a(name, 60, "192.0.2.1")]));
+      expect(answered(query(name, DNS_TYPE.A)).answers.map((r) => formatIp(r.data))).toEqual(["192.0.2.1"]);
+    });
+
+    it("responses with records cut short, lying counts or hostile record names, learning nothing", () => {
+      hook.rcu.set(CLOCK, 1);
+      const good = response("cached.example.net", DNS_TYPE.A, [a("cached.example.net", 60, "198.51.100.7")]);
+      for (let cut = good.length - 1; cut > 42 + 12; cut--) {
+        const short = good.slice(0, cut);
+        short.set([(cut - 34) >> 8, (cut - 34) & 0xff], 38);
+        passed(short);
+      }
+      const lying = good.slice();
+      lying[42 + 6] = 0xff;
+      passed(lying);
+      const question = [...label("cached"), ...label("example"), ...label("net"), 0, 0, 1, 0, 1];
+      for (const owner of [[0xc0, 12 + question.length], [0xc0, 0xff], [0x80]]) {
+        passed(fromUpstream(rawMessage([1, 1], ...question, ...owner, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 192, 0, 2, 1)));
+      }
+      passed(query("cached.example.net", DNS_TYPE.A));
+    });
+  });
+});
