@@ -18,9 +18,16 @@ interface Patch {
 
 const KINT = "const kint = require('./kscript-int.js');\n";
 
+/** The kernel's messages for the float operations (kmod/lua/kconf.h): plain Lua errors, as catchable there. */
+const NO_DIV = "integer-only: '/' (use '//') is not supported";
+const NO_POW = "integer-only: '^' is not supported";
+
 const PATCHES: Patch[] = [
   // Integer arithmetic in the VM: exact 64-bit result or a fault, never a wrap.
   { file: "lvm.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
+  // The kernel builds Lua with LUA_NOCVTS2N: strings never turn into numbers implicitly ("10"+1 would be the
+  // float 11.0 in stock 5.3), in arithmetic, bitwise operators or integer arguments; tonumber still parses.
+  { file: "lvm.js", find: "const cvt2num = function(o) {\n    return o.ttisstring();\n};", replace: "const cvt2num = function(o) {\n    return false;\n};" },
   { file: "lvm.js", find: "setivalue((op1.value + op2.value)|0)", replace: "setivalue(kint.add(op1.value, op2.value))" },
   { file: "lvm.js", find: "setivalue((op1.value - op2.value)|0)", replace: "setivalue(kint.sub(op1.value, op2.value))" },
   { file: "lvm.js", find: "setivalue(luaV_imul(op1.value, op2.value))", replace: "setivalue(kint.mul(op1.value, op2.value))" },
@@ -40,16 +47,32 @@ const PATCHES: Patch[] = [
   { file: "lobject.js", find: "return lvm.luaV_shiftl(v1, v2);", replace: "return kint.shiftl(v1, v2);" },
   { file: "lobject.js", find: "return lvm.luaV_shiftl(v1, -v2);", replace: "return kint.shiftl(v1, -v2);" },
   { file: "lobject.js", find: "case LUA_OPUNM:  return (0 - v1)|0;", replace: "case LUA_OPUNM:  return kint.unm(v1);" },
-  // The kernel's Lua has no floats: `/` and `^` fail where they are, and a float numeral or string is not a
-  // number (tonumber("1.5") is nil), instead of the emulator computing a float the kernel never would.
+  // The kernel's Lua has no floats: `/` and `^` raise the kernel's Lua error where they are (at load time
+  // when constants fold), and a float numeral or string is not a number (tonumber("1.5") is nil).
   {
     file: "lvm.js",
     find: "L.stack[ra].setfltvalue(Math.pow(numberop1, numberop2));",
-    replace: "kint.noFloat(`${numberop1} ^ ${numberop2}`);",
+    replace: `ldebug.luaG_runerror(L, to_luastring(${JSON.stringify(NO_POW)}));`,
   },
-  { file: "lvm.js", find: "L.stack[ra].setfltvalue(numberop1 / numberop2);", replace: "kint.noFloat(`${numberop1} / ${numberop2}`);" },
-  { file: "lobject.js", find: "case LUA_OPDIV:  return v1 / v2;", replace: "case LUA_OPDIV:  return kint.noFloat(`${v1} / ${v2}`);" },
-  { file: "lobject.js", find: "case LUA_OPPOW:  return Math.pow(v1, v2);", replace: "case LUA_OPPOW:  return kint.noFloat(`${v1} ^ ${v2}`);" },
+  { file: "lvm.js", find: "L.stack[ra].setfltvalue(numberop1 / numberop2);", replace: `ldebug.luaG_runerror(L, to_luastring(${JSON.stringify(NO_DIV)}));` },
+  // string.pack/unpack/packsize refuse the float formats, with the kernel's message (kmod/lua/klua.c).
+  ...(["f", "d", "n"] as const).map((letter) => {
+    const code = letter.charCodeAt(0);
+    const size = letter === "f" ? 4 : 8;
+    return {
+      file: "lstrlib.js",
+      find: `case ${code} /*'${letter}'*/: r.size = ${size}; r.opt = Kfloat; return r;`,
+      replace: `case ${code} /*'${letter}'*/: return luaL_error(h.L, to_luastring("integer-only: pack format '${letter}' is not supported"));`,
+    };
+  }),
+  {
+    // Constants are folded without a Lua state to raise in, so `/` and `^` of constants are left to run time.
+    file: "lcode.js",
+    find: "        case LUA_OPDIV: case LUA_OPIDIV: case LUA_OPMOD:  /* division by 0 */",
+    replace: "        case LUA_OPDIV: case 4 /* LUA_OPPOW, not imported here */: return false;\n        case LUA_OPIDIV: case LUA_OPMOD:  /* division by 0 */",
+  },
+  { file: "lobject.js", find: "case LUA_OPDIV:  return v1 / v2;", replace: `case LUA_OPDIV:  return ldebug.luaG_runerror(L, to_luastring(${JSON.stringify(NO_DIV)}));` },
+  { file: "lobject.js", find: "case LUA_OPPOW:  return Math.pow(v1, v2);", replace: `case LUA_OPPOW:  return ldebug.luaG_runerror(L, to_luastring(${JSON.stringify(NO_POW)}));` },
   { file: "lobject.js", find: "s2i = l_str2d(s);", replace: "s2i = null;" },
   // Numerals and string->number conversions (literals, tonumber, coercions) with 64-bit rules.
   { file: "lobject.js", find: "let s2i = l_str2int(s);", replace: "let s2i = kint.str2int(s) || null;" },

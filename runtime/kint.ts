@@ -71,11 +71,6 @@ export function shiftl(x: number, y: number): number {
   return result(op, y < 0 ? word >> BigInt(-y) : word << BigInt(y));
 }
 
-/** An operation that makes a float, which the kernel's integer-only Lua cannot. */
-export function noFloat(op: string): never {
-  throw new EmulatorFault("divergence", `${op} makes a float: the kernel's Lua has no floats (use // for division)`);
-}
-
 /** A conversion whose exact value is known (string to integer, string.unpack, …). */
 export function exact(op: string, v: bigint): number {
   return result(op, v);

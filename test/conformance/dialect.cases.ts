@@ -1,0 +1,71 @@
+/**
+ * The dialect itself (compiler/dialect.ts), on every backend: what exists, what is refused, and how strings
+ * and numbers convert. Written as `tls` hooks because their entry takes and returns plain values.
+ */
+import type { ConformanceCase } from "./backend.js";
+
+const check = (condition: string): string => `function recv(msg)\n  if ${condition} then return 1 end\n  return 2\nend`;
+
+export const cases: ConformanceCase[] = [
+  {
+    name: "only the dialect's globals and library members exist",
+    target: "tls",
+    script: check(
+      "io == nil and os == nil and debug == nil and package == nil and require == nil and load == nil and dofile == nil " +
+        "and loadfile == nil and collectgarbage == nil and string.dump == nil and math.floor == nil and math.huge == nil " +
+        "and math.pi == nil and math.sqrt == nil and math.random == nil and type(math.tointeger) == 'function' " +
+        "and type(string.pack) == 'function' and type(utf8.char) == 'function' and type(coroutine.wrap) == 'function'",
+    ),
+    input: { calls: [{ msg: "" }] },
+    expect: { calls: [{ code: 1 }] },
+  },
+  {
+    name: "tonumber parses integers and refuses floats",
+    target: "tls",
+    script: check('tonumber("12") == 12 and tonumber("1.5") == nil and tonumber("1e3") == nil and tonumber("ff", 16) == 255 and tonumber(" 7 ") == 7 and tonumber("0x10") == 16'),
+    input: { calls: [{ msg: "" }] },
+    expect: { calls: [{ code: 1 }] },
+  },
+  {
+    name: "strings never turn into numbers implicitly, and math.tointeger takes numbers only",
+    target: "tls",
+    script: `function recv(msg)
+  if math.tointeger("12") ~= nil or math.tointeger(7) ~= 7 then return 2 end
+  return msg + 1
+end`,
+    input: { calls: [{ msg: "10" }] },
+    expect: { calls: [{ error: "attempt to perform arithmetic on a string value", code: 0 }] },
+  },
+  {
+    name: "bitwise operators refuse strings too",
+    target: "tls",
+    script: `function recv(msg) return msg | 1 end`,
+    input: { calls: [{ msg: "10" }] },
+    expect: { calls: [{ error: "string", code: 0 }] },
+  },
+  {
+    name: "float division at run time is an error and the data passes",
+    target: "tls",
+    script: `function recv(msg) return #msg / 2 end`,
+    input: { calls: [{ msg: "abcd" }] },
+    expect: { calls: [{ error: "", code: 0 }] },
+  },
+  {
+    name: "floor division, modulo and shifts are integer operations",
+    target: "tls",
+    script: check("7 // 2 == 3 and -7 // 2 == -4 and -7 % 3 == 2 and 1 << 4 == 16 and 256 >> 4 == 16 and 5 & 3 == 1 and math.type(7 // 2) == 'integer'"),
+    input: { calls: [{ msg: "" }] },
+    expect: { calls: [{ code: 1 }] },
+  },
+  {
+    name: "string.format and string.pack keep to integers",
+    target: "tls",
+    script: `function recv(msg)
+  if string.format("%d:%x:%5s", 42, 255, "ab") ~= "42:ff:   ab" then return 2 end
+  if string.unpack(">I2", string.pack(">I2", 513)) ~= 513 then return 3 end
+  return string.pack("d", 1)
+end`,
+    input: { calls: [{ msg: "" }] },
+    expect: { calls: [{ error: "", code: 0 }] },
+  },
+];
