@@ -3,12 +3,15 @@
  * build can start (a bad option, a missing folder, a broken kscript.json) get one line, never a stack trace.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
+import { fileURLToPath } from "node:url";
 import { Builder, type BuildResult } from "./build.js";
 import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "./diagnostics.js";
 import { formatTemplateList, initProject } from "./init.js";
 import { loadProject } from "./project.js";
 import { rulesCommand } from "./rules/cli.js";
+import { VmUnavailable, bootVm, prepareVm, readInitLog, type VmImage } from "./vm.js";
 import * as kernel from "./cli-kernel.js";
 import { KscriptError } from "./kernel/index.js";
 
@@ -32,6 +35,7 @@ forwarding rules (templates/xdp-forward):
 test:
   test [dir] [vitest options]   run the project's tests (vitest) with kscript/testing wired to the local
                            engine (Fengari with the kernel's dialect, limits and emulated bindings)
+  test --kernel [dir] [vitest options]   the same tests against the real kscript.ko, in a qemu VM (root)
 
 kernel (root, with the kscript module loaded):
   deploy <package>         load a built package (dist/<name>.kscript.json or .lua) into the kernel
@@ -41,6 +45,8 @@ kernel (root, with the kscript module loaded):
   stats [name]             calls, errors, budget hits and last error of loaded scripts
   unload <name>            unload a script (waits for calls in flight)
   rcu get KEY | set KEY VALUE | del KEY    read or write the shared rcu table (--target, default xdp)
+  vm [dir]                 boot Debian's kernel in qemu with kscript.ko loaded and a shell in the project
+                           (root; for trying hooks without loading a module on this machine)
 
   -h, --help               show this help
 `;
@@ -61,6 +67,7 @@ const COMMANDS: Record<string, Command> = {
   stats: { arity: [0, 1], flags: [], values: [] },
   unload: { arity: [1, 1], flags: [], values: [] },
   rcu: { arity: [2, 3], flags: [], values: ["target"] },
+  vm: { arity: [0, 1], flags: [], values: [] },
 };
 
 interface Parsed {
@@ -86,8 +93,10 @@ function parseArgs(argv: string[]): Parsed | "help" {
   const [command, ...rest] = argv;
   // `test` hands everything after the folder to vitest, its own --help included.
   if (command === "test") {
+    const flags = new Set<string>();
+    if (rest[0] === "--kernel") flags.add(rest.shift()!.slice(2));
     const dir = rest[0] !== undefined && !rest[0].startsWith("-") ? rest.shift()! : ".";
-    return { command, positional: [dir, ...rest], flags: new Set(), values: new Map() };
+    return { command, positional: [dir, ...rest], flags, values: new Map() };
   }
   if (argv.length === 0 || argv.some((a) => a === "-h" || a === "--help")) return "help";
   const spec = COMMANDS[command];
@@ -168,8 +177,18 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
         const [dir, ...vitestArgs] = parsed.positional;
         const root = path.resolve(cwd, dir);
         if (!fs.existsSync(root)) throw new UsageError(diagnostic("KS4002", [root, "Give the folder of a kscript project."]));
+        if (parsed.flags.has("kernel")) return await testInKernel(root, vitestArgs);
         const { runTests } = await import("../runtime/cli-test.js");
         return await runTests(root, vitestArgs);
+      }
+      case "vm": {
+        const root = path.resolve(cwd, first ?? ".");
+        if (!fs.existsSync(root)) throw new UsageError(diagnostic("KS4002", [root, "Give the folder of a kscript project."]));
+        const image = startVm();
+        if (image === undefined) return 1;
+        process.stderr.write(`kscript: booting Debian's ${image.kver} with kscript.ko in qemu (TCG); 'exit' powers it off\n`);
+        const out = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-vm-"));
+        return await bootVm(image, { cwd: root, out, timeoutSeconds: 24 * 3600, console: "terminal" });
       }
       default:
         return kernelCommand(parsed, cwd);
@@ -181,6 +200,34 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     }
     throw error;
   }
+}
+
+/** The VM's image, or undefined after saying in one line why this machine cannot run it. */
+function startVm(): VmImage | undefined {
+  try {
+    return prepareVm();
+  } catch (error) {
+    if (!(error instanceof VmUnavailable)) throw error;
+    process.stderr.write(`kscript: cannot start the kernel VM: ${error.message}\n`);
+    return undefined;
+  }
+}
+
+/** Runs the project's tests inside the VM against kscript.ko; vitest's exit code comes back through a share. */
+async function testInKernel(root: string, vitestArgs: string[]): Promise<number> {
+  const image = startVm();
+  if (image === undefined) return 1;
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-test-kernel-"));
+  const runner = fileURLToPath(new URL("../runtime/kernel-runner.js", import.meta.url));
+  process.stderr.write(`kscript: running ${path.basename(root)}'s tests against kscript.ko in Debian's ${image.kver} (qemu, TCG)\n`);
+  await bootVm(image, { runner, runnerArgs: [root, ...vitestArgs], cwd: root, out, timeoutSeconds: 1800, console: "terminal" });
+  const exitFile = path.join(out, "exit-code");
+  if (!fs.existsSync(exitFile)) {
+    const init = readInitLog(out);
+    process.stderr.write(`kscript: the VM did not finish the tests (insmod ${init.get("insmod") ?? "?"}, runner ${init.get("runner") ?? "?"}); its log: ${out}\n`);
+    return 1;
+  }
+  return Number(fs.readFileSync(exitFile, "utf8").trim());
 }
 
 async function buildCommand(options: Options, cwd: string): Promise<number> {

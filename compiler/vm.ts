@@ -68,7 +68,7 @@ export function bootVm(image: VmImage, options: BootOptions): Promise<number> {
   const runArgs = options.runner ? [options.runner, ...(options.runnerArgs ?? [])] : [];
   // The kernel command line carries the run; spaces inside an argument would split it.
   for (const a of [...runArgs, options.cwd]) {
-    if (/\s/.test(a)) throw new Error(`the VM cannot pass '${a}': paths and arguments must not contain spaces`);
+    if (/[\s,]/.test(a)) throw new Error(`the VM cannot pass '${a}': paths and arguments must not contain spaces or commas`);
   }
   const append = [
     "console=ttyS0",

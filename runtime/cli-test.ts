@@ -5,6 +5,7 @@
  */
 import fs from "node:fs";
 import { createRequire } from "node:module";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseCLI, startVitest } from "vitest/node";
@@ -34,7 +35,10 @@ export async function runTests(dir: string, vitestArgs: readonly string[]): Prom
   process.exitCode = undefined;
   process.env[PROJECT_ROOT_ENV] = root;
   try {
-    const ctx = await startVitest("test", filter, { ...options, root, watch: options.watch ?? false }, {
+    // No config file is looked for (a folder above the project may hold another project's), and vite's cache
+    // goes to a temporary folder: the project may be read-only (inside the kernel VM, `kscript test --kernel`).
+    const ctx = await startVitest("test", filter, { config: false, ...options, root, watch: options.watch ?? false }, {
+      cacheDir: path.join(os.tmpdir(), "kscript-vite"),
       resolve: {
         alias: [
           { find: /^kscript\/testing$/, replacement: ownModule("testing") },

@@ -13,6 +13,7 @@ import { originalPosition, type SourceMapV3 } from "../compiler/sourcemap.js";
 import { DataRef, ByteBuffer } from "./bindings/data.js";
 import { actionName, type XdpActionName } from "./bindings/xdp.js";
 import { Engine, type Limits } from "./engine.js";
+import { instantiateInKernel, kernelBackendSelected } from "./kernel-hook.js";
 import type { RcuKey, RcuValue } from "./bindings/rcu.js";
 import type { LuaValue } from "./values.js";
 
@@ -62,7 +63,8 @@ export interface Hook {
   readonly target: Target | "module";
   readonly manifest: Manifest;
   readonly lua: string;
-  readonly engine: Engine;
+  /** The local engine's states; undefined when the hook runs in the kernel (`kscript test --kernel`). */
+  readonly engine: Engine | undefined;
   /** Lines the hook printed, all states together. */
   readonly logs: string[];
   /** The shared `rcu` table, to seed or inspect from the test. */
@@ -101,7 +103,7 @@ export async function loadHook(hookPath: string, options: LoadOptions = {}): Pro
   } else {
     pkg = readPackage(file);
   }
-  return instantiate(pkg, options);
+  return kernelBackendSelected() ? instantiateInKernel(pkg, options, locator(pkg.map)) : instantiate(pkg, options);
 }
 
 function locator(map: SourceMapV3): (luaLine: number) => string | undefined {

@@ -64,7 +64,7 @@ describe("xdp hooks", () => {
 
   test("each CPU has its own state", async () => {
     const dns = await loadHook(hook("dns"), { cpus: 4 });
-    expect(dns.engine.states).toHaveLength(4);
+    expect(dns.engine!.states).toHaveLength(4);
     expect(dns.runXdp(dnsQuery(1, "ks.test"), { cpu: 3 }).actionName).toBe("tx");
   });
 });

@@ -1,0 +1,19 @@
+/**
+ * What `kscript test --kernel` runs inside the VM: the project's tests through `runTests`, with `loadHook` on
+ * the kernel backend. Usage (by compiler/vm's init): node kernel-runner.js OUTDIR PROJECT [vitest args…];
+ * vitest's exit code is written to OUTDIR/exit-code for the host.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { runTests } from "./cli-test.js";
+import { BACKEND_ENV } from "./kernel-hook.js";
+
+const [out, project, ...vitestArgs] = process.argv.slice(2);
+process.env[BACKEND_ENV] = "kernel";
+let code = 1;
+try {
+  code = await runTests(project, vitestArgs);
+} finally {
+  fs.writeFileSync(path.join(out, "exit-code"), `${code}\n`);
+}
+process.exit(code);
