@@ -67,25 +67,28 @@ export function stats(name: string | undefined): string {
   });
 }
 
-/** `kscript rcu get KEY` / `kscript rcu set KEY VALUE` (integers are sent as integers, the rest as strings). */
-export function rcu(args: readonly string[], target: string | undefined): string {
-  const [op, key, value, ...extra] = args;
-  const t = target ?? "xdp";
-  if (!isTarget(t)) throw new UsageError(diagnostic("KS4004", [t]));
+/**
+ * `kscript rcu get NAME KEY` / `set NAME KEY VALUE` / `del NAME KEY`: the rcu table of the loaded script NAME
+ * (integers are sent as integers, everything else as strings).
+ */
+export function rcu(args: readonly string[]): string {
+  const [op, name, key, value, ...extra] = args;
   const parse = (s: string) => (/^-?\d+$/.test(s) ? BigInt(s) : s);
-  if (op === "get" && key !== undefined && value === undefined) {
-    const v = withDevice((fd) => kernel.rcuGet(fd, parse(key), t));
+  if (op === "get" && name !== undefined && key !== undefined && value === undefined) {
+    const v = withDevice((fd) => kernel.rcuGet(fd, name, parse(key)));
     return v === null ? "nil" : v instanceof Uint8Array ? Buffer.from(v).toString("utf8") : String(v);
   }
-  if (op === "set" && key !== undefined && value !== undefined && extra.length === 0) {
-    withDevice((fd) => kernel.rcuSet(fd, parse(key), parse(value), t));
-    return `rcu[${key}] = ${value}`;
+  if (op === "set" && name !== undefined && key !== undefined && value !== undefined && extra.length === 0) {
+    withDevice((fd) => kernel.rcuSet(fd, name, parse(key), parse(value)));
+    return `${name}: rcu[${key}] = ${value}`;
   }
-  if (op === "del" && key !== undefined && value === undefined) {
-    withDevice((fd) => kernel.rcuSet(fd, parse(key), null, t));
-    return `rcu[${key}] = nil`;
+  if (op === "del" && name !== undefined && key !== undefined && value === undefined) {
+    withDevice((fd) => kernel.rcuSet(fd, name, parse(key), null));
+    return `${name}: rcu[${key}] = nil`;
   }
-  throw new UsageError(diagnostic("KS4001", ["usage: kscript rcu get KEY | rcu set KEY VALUE | rcu del KEY [--target xdp]. Run 'kscript --help' for usage."]));
+  throw new UsageError(
+    diagnostic("KS4001", ["usage: kscript rcu get NAME KEY | rcu set NAME KEY VALUE | rcu del NAME KEY. Run 'kscript --help' for usage."]),
+  );
 }
 
 function table(rows: string[][]): string {

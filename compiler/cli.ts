@@ -44,7 +44,7 @@ kernel (root, with the kscript module loaded):
   ls                       list loaded scripts
   stats [name]             calls, errors, budget hits and last error of loaded scripts
   unload <name>            unload a script (waits for calls in flight)
-  rcu get KEY | set KEY VALUE | del KEY    read or write the shared rcu table (--target, default xdp)
+  rcu get NAME KEY | set NAME KEY VALUE | del NAME KEY   read or write a loaded xdp script's rcu table
   vm [dir]                 boot Debian's kernel in qemu with kscript.ko loaded and a shell in the project
                            (root; for trying hooks without loading a module on this machine)
 
@@ -66,7 +66,7 @@ const COMMANDS: Record<string, Command> = {
   ls: { arity: [0, 0], flags: [], values: [] },
   stats: { arity: [0, 1], flags: [], values: [] },
   unload: { arity: [1, 1], flags: [], values: [] },
-  rcu: { arity: [2, 3], flags: [], values: ["target"] },
+  rcu: { arity: [3, 4], flags: [], values: [] },
   vm: { arity: [0, 1], flags: [], values: [] },
 };
 
@@ -258,7 +258,7 @@ function kernelCommand(parsed: Parsed, cwd: string): number {
         output = kernel.unload(first);
         break;
       case "rcu":
-        output = kernel.rcu(parsed.positional, parsed.values.get("target"));
+        output = kernel.rcu(parsed.positional);
         break;
       default:
         throw new Error(`unhandled command ${parsed.command}`);

@@ -81,7 +81,8 @@ export function bootVm(image: VmImage, options: BootOptions): Promise<number> {
     `ks_run=${runArgs.join(",")}`,
   ].join(" ");
   const qemuArgs = [
-    ...["-accel", "tcg", "-cpu", "max", "-smp", "2", "-m", "1024", "-nographic", "-no-reboot"],
+    // A baseline CPU: with TCG's emulation of `-cpu max` features, Node's JIT crashed under heavy work (tsc).
+    ...["-accel", "tcg", "-cpu", "qemu64", "-smp", "2", "-m", "1024", "-nographic", "-no-reboot"],
     ...["-kernel", image.kernel, "-initrd", image.initrd, "-append", append],
     ...["-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"],
     ...["-virtfs", `local,path=${options.out},mount_tag=out,security_model=none`],

@@ -10,6 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseCLI, startVitest } from "vitest/node";
 import { PROJECT_ROOT_ENV } from "./testing.js";
+import { BACKEND_ENV } from "./kernel-hook.js";
 
 /** A module of this kscript: the .ts in a checkout, the .js in a built package (`from` is relative to runtime/). */
 function ownModule(from: string): string {
@@ -37,7 +38,9 @@ export async function runTests(dir: string, vitestArgs: readonly string[]): Prom
   try {
     // No config file is looked for (a folder above the project may hold another project's), and vite's cache
     // goes to a temporary folder: the project may be read-only (inside the kernel VM, `kscript test --kernel`).
-    const ctx = await startVitest("test", filter, { config: false, ...options, root, watch: options.watch ?? false }, {
+    // Under emulation (kscript test --kernel runs in qemu without KVM) everything is several times slower.
+    const slow = process.env[BACKEND_ENV] === "kernel" ? { testTimeout: 120_000, hookTimeout: 300_000 } : {};
+    const ctx = await startVitest("test", filter, { config: false, ...slow, ...options, root, watch: options.watch ?? false }, {
       cacheDir: path.join(os.tmpdir(), "kscript-vite"),
       resolve: {
         alias: [

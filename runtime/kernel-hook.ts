@@ -68,8 +68,8 @@ export function instantiateInKernel(pkg: HookPackage, options: LoadOptions, loca
     engine: undefined,
     logs: [],
     rcu: {
-      get: (key: RcuKey) => fromWire(rcuGet(fd(), key, target)),
-      set: (key: RcuKey, value: RcuValue | undefined) => rcuSet(fd(), key, value ?? null, target),
+      get: (key: RcuKey) => fromWire(rcuGet(fd(), name, key)),
+      set: (key: RcuKey, value: RcuValue | undefined) => rcuSet(fd(), name, key, value ?? null),
     },
     runXdp(packet, opts = {}) {
       const r = run("xdp", packet, opts.arg);

@@ -128,14 +128,7 @@ export function load(fd: number, opts: LoadOptions): void {
 }
 
 export function unload(fd: number, name: string): void {
-  try {
-    request(fd, Op.unload, [name]);
-  } catch (err) {
-    if (err instanceof KscriptError && err.code === "ENOENT") {
-      throw new KscriptError(`no script named '${name}' is loaded`, err.code);
-    }
-    throw err;
-  }
+  aboutScript(name, () => request(fd, Op.unload, [name]));
 }
 
 export interface ScriptInfo {
@@ -171,15 +164,7 @@ export interface ScriptStats {
 }
 
 export function stats(fd: number, name: string): ScriptStats {
-  let v: DecodedValue[];
-  try {
-    v = request(fd, Op.stats, [name]);
-  } catch (err) {
-    if (err instanceof KscriptError && err.code === "ENOENT") {
-      throw new KscriptError(`no script named '${name}' is loaded`, err.code);
-    }
-    throw err;
-  }
+  const v = aboutScript(name, () => request(fd, Op.stats, [name]));
   return {
     calls: int(v[0]!),
     errors: int(v[1]!),
@@ -199,15 +184,26 @@ export function stats(fd: number, name: string): ScriptStats {
 export type RcuKey = number | bigint | string | Uint8Array;
 export type RcuValue = number | bigint | boolean | Uint8Array | null;
 
-export function rcuGet(fd: number, key: RcuKey, target: Target = "xdp"): RcuValue {
-  const v = request(fd, Op.rcuGet, [target, key])[0];
-  if (v === undefined) throw new KscriptError("rcu reply without a value", "EPROTO");
+/** Reads a key of a loaded script's rcu table (xdp scripts have one each). */
+export function rcuGet(fd: number, name: string, key: RcuKey): RcuValue {
+  const v = aboutScript(name, () => request(fd, Op.rcuGet, [name, key]))[0];
+  if (v === undefined) throw new KscriptError("no rcu value in the reply", "EPROTO");
   return v;
 }
 
-/** Set a key; `null` deletes it. */
-export function rcuSet(fd: number, key: RcuKey, value: number | bigint | boolean | string | Uint8Array | null, target: Target = "xdp"): void {
-  request(fd, Op.rcuSet, [target, key, value]);
+/** Sets a key of a loaded script's rcu table; `null` deletes it. */
+export function rcuSet(fd: number, name: string, key: RcuKey, value: number | bigint | boolean | string | Uint8Array | null): void {
+  aboutScript(name, () => request(fd, Op.rcuSet, [name, key, value]));
+}
+
+/** A request about one script: ENOENT means no script has that name. */
+function aboutScript<T>(name: string, send: () => T): T {
+  try {
+    return send();
+  } catch (err) {
+    if (err instanceof KscriptError && err.code === "ENOENT") throw new KscriptError(`no script named '${name}' is loaded`, err.code);
+    throw err;
+  }
 }
 
 interface RunCommon {
@@ -237,15 +233,7 @@ export interface RunOptions {
 export function testRun(fd: number, name: string, input: string | Uint8Array, opts: RunOptions = {}): RunResult {
   const values: WireValue[] = [name, opts.fn ?? "", input];
   if (opts.arg !== undefined) values.push(opts.arg);
-  let v: DecodedValue[];
-  try {
-    v = request(fd, Op.run, values);
-  } catch (err) {
-    if (err instanceof KscriptError && err.code === "ENOENT") {
-      throw new KscriptError(`no script named '${name}' is loaded`, err.code);
-    }
-    throw err;
-  }
+  const v = aboutScript(name, () => request(fd, Op.run, values));
   const common: RunCommon = { ok: v[0] === true, error: v[1] === null || v[1] === undefined ? null : text(v[1]) };
   const kind = text(v[2]!);
   switch (kind) {

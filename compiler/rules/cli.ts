@@ -11,8 +11,12 @@ export const RULES_USAGE = `usage: kscript rules <command> FILE [--json]
 
   check FILE               report problems in a forwarding rule file (templates/xdp-forward/README.md)
   compile FILE             print the rcu entries of the rules, as the shell commands that load them
+    --name NAME            the loaded hook whose rcu table they go to (default: forward)
     --json                 print {ok, diagnostics, entries, interfaces} instead
 `;
+
+/** The xdp-forward template's hook name (its kscript.json), whose rcu table the rules load into. */
+const DEFAULT_HOOK = "forward";
 
 export function rulesCommand(args: string[], cwd: string): number {
   if (args.some((a) => a === "-h" || a === "--help")) {
@@ -20,16 +24,19 @@ export function rulesCommand(args: string[], cwd: string): number {
     return 0;
   }
   const json = args.includes("--json");
-  const rest = args.filter((a) => a !== "--json");
+  const nameAt = args.indexOf("--name");
+  const hook = nameAt >= 0 ? args[nameAt + 1] : DEFAULT_HOOK;
+  const rest = args.filter((a, i) => a !== "--json" && (nameAt < 0 || (i !== nameAt && i !== nameAt + 1)));
   const [command, file, ...extra] = rest;
   const usageError = (d: Diagnostic) => {
     if (json) process.stdout.write(JSON.stringify({ ok: false, diagnostics: [d], entries: [], interfaces: [] }) + "\n");
     else process.stderr.write(`kscript: ${formatDiagnostic(d, cwd)}\n`);
     return 2;
   };
-  const unknown = rest.find((a) => a.startsWith("-"));
+  const unknown = hook === undefined || hook.startsWith("-") ? "--name" : rest.find((a) => a.startsWith("-"));
   if ((command !== "check" && command !== "compile") || file === undefined || extra.length > 0 || unknown !== undefined) {
-    const problem = unknown !== undefined ? `unknown option '${unknown}'.` : "expected 'rules check FILE' or 'rules compile FILE [--json]'.";
+    const problem =
+      unknown === "--name" ? "'--name' needs the name of the loaded hook." : unknown !== undefined ? `unknown option '${unknown}'.` : "expected 'rules check FILE' or 'rules compile FILE [--json]'.";
     return usageError(diagnostic("KS4001", [`${problem} Run 'kscript rules --help' for usage.`]));
   }
   const absolute = path.resolve(cwd, file);
@@ -45,7 +52,7 @@ export function rulesCommand(args: string[], cwd: string): number {
   if (json) process.stdout.write(JSON.stringify({ ok: result.ok, diagnostics: result.diagnostics, entries: result.entries, interfaces: result.interfaces }) + "\n");
   else if (!result.ok) for (const d of result.diagnostics) process.stdout.write(formatDiagnostic(d, cwd) + "\n");
   else if (command === "check") process.stdout.write(summary(result, path.relative(cwd, absolute)) + "\n");
-  else process.stdout.write(loadScript(result, path.relative(cwd, absolute)));
+  else process.stdout.write(loadScript(result, path.relative(cwd, absolute), hook!));
   return result.ok ? 0 : 1;
 }
 
@@ -59,14 +66,15 @@ function summary(result: RulesResult, file: string): string {
  * count goes to 0 first (the hook then passes everything) and to its value last, once rules and interfaces are set.
  * Interface names are resolved to ifindexes when the script runs, on the machine that forwards.
  */
-function loadScript(result: RulesResult, file: string): string {
+function loadScript(result: RulesResult, file: string, hook: string): string {
+  const set = `kscript rcu set ${hook}`;
   const lines = [
-    `# ${summary(result, file)}, for the xdp-forward hook. Load as root, with the hook deployed:`,
+    `# ${summary(result, file)}, for the xdp-forward hook '${hook}'. Load as root, with the hook deployed:`,
     `#   kscript rules compile ${file} | sh`,
-    `kscript rcu set ${COUNT_KEY} 0`,
+    `${set} ${COUNT_KEY} 0`,
   ];
-  for (const { key, value } of result.entries) if (key !== COUNT_KEY) lines.push(`kscript rcu set ${key} '${value}'`);
-  for (const name of result.interfaces) lines.push(`kscript rcu set ${interfaceKey(name)} "$(cat /sys/class/net/${name}/ifindex)"`);
-  lines.push(`kscript rcu set ${COUNT_KEY} ${result.rules.length}`);
+  for (const { key, value } of result.entries) if (key !== COUNT_KEY) lines.push(`${set} ${key} '${value}'`);
+  for (const name of result.interfaces) lines.push(`${set} ${interfaceKey(name)} "$(cat /sys/class/net/${name}/ifindex)"`);
+  lines.push(`${set} ${COUNT_KEY} ${result.rules.length}`);
   return lines.join("\n") + "\n";
 }

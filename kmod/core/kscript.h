@@ -51,6 +51,7 @@ struct kscript_script {
 	spinlock_t error_lock;		/* guards last_error, last_line */
 	char last_error[KSCRIPT_ERROR_MAX];
 	int last_line;
+	struct kscript_rcu_table *rcu;	/* NULL for targets without the binding */
 	unsigned int nstates;
 	struct kscript_state states[];	/* per CPU for xdp, else one */
 };
@@ -74,13 +75,19 @@ int kscript_run(const char *name, const char *func, u8 *input,
 		size_t input_len, u8 *arg, size_t arg_len,
 		struct kscript_buf *reply);
 
-/* rcu.c: the shared table of the targets that have the rcu binding. */
+/* rcu.c: each script's table (targets with the rcu binding). */
+struct kscript_rcu_table;
 bool kscript_rcu_target(enum kscript_target target);
-int kscript_rcu_get(const struct kscript_value *key, struct kscript_buf *reply);
-int kscript_rcu_set(const struct kscript_value *key,
+struct kscript_rcu_table *kscript_rcu_alloc(void);
+void kscript_rcu_free(struct kscript_rcu_table *t);
+int kscript_rcu_get(struct kscript_rcu_table *t, const struct kscript_value *key,
+		    struct kscript_buf *reply);
+int kscript_rcu_set(struct kscript_rcu_table *t, const struct kscript_value *key,
 		    const struct kscript_value *value);
-void kscript_rcu_open(lua_State *L);
-void kscript_rcu_clear(void);
+void kscript_rcu_open(lua_State *L, struct kscript_rcu_table *t);
+int kscript_rcu_request(const char *name, const struct kscript_value *key,
+			const struct kscript_value *value,
+			struct kscript_buf *reply);
 
 /* xdp.c: the xdp and xdplua bindings. */
 void kscript_xdp_open(lua_State *L);

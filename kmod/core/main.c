@@ -96,23 +96,17 @@ static int kscript_do_run(struct kscript_cur *c, struct kscript_buf *reply)
 static int kscript_do_rcu(u16 op, struct kscript_cur *c,
 			  struct kscript_buf *reply)
 {
+	char name[KSCRIPT_NAME_MAX + 1];
 	struct kscript_value key, value;
-	const char *target;
-	size_t len;
-	int t;
 
-	if (kscript_get_str(c, &target, &len) || kscript_get_value(c, &key))
+	if (kscript_get_name(c, name, KSCRIPT_NAME_MAX) ||
+	    kscript_get_value(c, &key))
 		return -EINVAL;
-	t = kscript_target_parse(target, len);
-	if (t < 0 || !kscript_rcu_target(t)) {
-		kscript_put_cstr(reply, "only xdp scripts share an rcu table");
-		return -EINVAL;
-	}
 	if (op == KSCRIPT_OP_RCU_GET)
-		return kscript_rcu_get(&key, reply);
+		return kscript_rcu_request(name, &key, NULL, reply);
 	if (kscript_get_value(c, &value))
 		return -EINVAL;
-	return kscript_rcu_set(&key, &value);
+	return kscript_rcu_request(name, &key, &value, reply);
 }
 
 static int kscript_dispatch(u16 op, struct kscript_cur *c,
@@ -283,8 +277,7 @@ static void __exit kscript_exit(void)
 {
 	misc_deregister(&kscript_dev);
 	kscript_unload_all();
-	kscript_rcu_clear();
-	rcu_barrier();	/* kfree_rcu of rcu entries before the module goes */
+	rcu_barrier();	/* kfree_rcu of replaced rcu entries before the module goes */
 }
 
 module_init(kscript_init);

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
- * The shared "rcu" table: one key/value table that every per-CPU state of a
- * target sees. Readers (Lua in softirq, test-runs) use RCU; writers take a
- * spinlock and free replaced entries after a grace period. Keys are strings
- * of 1..255 bytes or integers; values strings of at most 4096 bytes,
- * integers or booleans (stdlib/rcu.d.ts).
+ * The "rcu" table of a script: one key/value table that every per-CPU state
+ * of that script sees, and user space reads and writes by the script's name.
+ * Each script has its own, so hooks never see each other's keys. Readers (Lua
+ * in softirq, test-runs) use RCU; writers take the table's spinlock and free
+ * replaced entries after a grace period. Keys are strings of 1..255 bytes or
+ * integers; values strings of at most 4096 bytes, integers or booleans
+ * (stdlib/rcu.d.ts).
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -29,13 +31,24 @@ struct kscript_rcu_entry {
 	char data[];		/* key, then value */
 };
 
-static DEFINE_SPINLOCK(kscript_rcu_lock);
-static struct hlist_head kscript_rcu_table[1 << KSCRIPT_RCU_BITS];
-static unsigned int kscript_rcu_count;
+struct kscript_rcu_table {
+	spinlock_t lock;		/* writers */
+	unsigned int count;
+	struct hlist_head heads[1 << KSCRIPT_RCU_BITS];
+};
 
 bool kscript_rcu_target(enum kscript_target target)
 {
 	return target == KSCRIPT_XDP;
+}
+
+struct kscript_rcu_table *kscript_rcu_alloc(void)
+{
+	struct kscript_rcu_table *t = kzalloc(sizeof(*t), GFP_KERNEL);
+
+	if (t)
+		spin_lock_init(&t->lock);
+	return t;
 }
 
 /* A key or value as type + bytes; integers as their 8 host-order bytes. */
@@ -79,13 +92,14 @@ static u32 kscript_rcu_hash(const struct kscript_rcu_datum *k)
 }
 
 static struct kscript_rcu_entry *
-kscript_rcu_find(const struct kscript_rcu_datum *k, u32 hash)
+kscript_rcu_find(struct kscript_rcu_table *t, const struct kscript_rcu_datum *k,
+		 u32 hash)
 {
 	struct hlist_head *head;
 	struct kscript_rcu_entry *e;
 
-	head = &kscript_rcu_table[hash_32(hash, KSCRIPT_RCU_BITS)];
-	hlist_for_each_entry_rcu(e, head, node, lockdep_is_held(&kscript_rcu_lock))
+	head = &t->heads[hash_32(hash, KSCRIPT_RCU_BITS)];
+	hlist_for_each_entry_rcu(e, head, node, lockdep_is_held(&t->lock))
 		if (e->hash == hash && e->ktype == k->type &&
 		    e->klen == k->len && !memcmp(e->data, k->p, k->len))
 			return e;
@@ -93,7 +107,8 @@ kscript_rcu_find(const struct kscript_rcu_datum *k, u32 hash)
 }
 
 /* Set (value != NULL) or delete a key. gfp: callers may be in softirq. */
-static int kscript_rcu_store(const struct kscript_rcu_datum *k,
+static int kscript_rcu_store(struct kscript_rcu_table *t,
+			     const struct kscript_rcu_datum *k,
 			     const struct kscript_rcu_datum *v, gfp_t gfp)
 {
 	u32 hash = kscript_rcu_hash(k);
@@ -113,10 +128,10 @@ static int kscript_rcu_store(const struct kscript_rcu_datum *k,
 		memcpy(e->data, k->p, k->len);
 		memcpy(e->data + k->len, v->p, v->len);
 	}
-	spin_lock_irqsave(&kscript_rcu_lock, flags);
-	old = kscript_rcu_find(k, hash);
-	if (e && !old && kscript_rcu_count >= KSCRIPT_RCU_ENTRIES_MAX) {
-		spin_unlock_irqrestore(&kscript_rcu_lock, flags);
+	spin_lock_irqsave(&t->lock, flags);
+	old = kscript_rcu_find(t, k, hash);
+	if (e && !old && t->count >= KSCRIPT_RCU_ENTRIES_MAX) {
+		spin_unlock_irqrestore(&t->lock, flags);
 		kfree(e);
 		return -ENOSPC;
 	}
@@ -124,17 +139,18 @@ static int kscript_rcu_store(const struct kscript_rcu_datum *k,
 		hlist_replace_rcu(&old->node, &e->node);
 	else if (e)
 		hlist_add_head_rcu(&e->node,
-				   &kscript_rcu_table[hash_32(hash, KSCRIPT_RCU_BITS)]);
+				   &t->heads[hash_32(hash, KSCRIPT_RCU_BITS)]);
 	else if (old)
 		hlist_del_rcu(&old->node);
-	kscript_rcu_count += !!e - !!old;
-	spin_unlock_irqrestore(&kscript_rcu_lock, flags);
+	t->count += !!e - !!old;
+	spin_unlock_irqrestore(&t->lock, flags);
 	if (old)
 		kfree_rcu(old, rcu);
 	return 0;
 }
 
-int kscript_rcu_get(const struct kscript_value *key, struct kscript_buf *reply)
+int kscript_rcu_get(struct kscript_rcu_table *t, const struct kscript_value *key,
+		    struct kscript_buf *reply)
 {
 	struct kscript_rcu_datum k;
 	struct kscript_rcu_entry *e;
@@ -150,7 +166,7 @@ int kscript_rcu_get(const struct kscript_value *key, struct kscript_buf *reply)
 	if (!value)
 		return -ENOMEM;
 	rcu_read_lock();
-	e = kscript_rcu_find(&k, kscript_rcu_hash(&k));
+	e = kscript_rcu_find(t, &k, kscript_rcu_hash(&k));
 	if (e) {
 		vtype = e->vtype;
 		vlen = e->vlen;
@@ -174,7 +190,7 @@ int kscript_rcu_get(const struct kscript_value *key, struct kscript_buf *reply)
 	return 0;
 }
 
-int kscript_rcu_set(const struct kscript_value *key,
+int kscript_rcu_set(struct kscript_rcu_table *t, const struct kscript_value *key,
 		    const struct kscript_value *value)
 {
 	struct kscript_rcu_datum k, v;
@@ -184,28 +200,30 @@ int kscript_rcu_set(const struct kscript_value *key,
 	if (err)
 		return err;
 	if (value->type == KSCRIPT_V_NIL)
-		return kscript_rcu_store(&k, NULL, GFP_KERNEL);
+		return kscript_rcu_store(t, &k, NULL, GFP_KERNEL);
 	err = kscript_rcu_datum(value, &v, false);
 	if (err)
 		return err;
-	return kscript_rcu_store(&k, &v, GFP_KERNEL);
+	return kscript_rcu_store(t, &k, &v, GFP_KERNEL);
 }
 
-void kscript_rcu_clear(void)
+/*
+ * Frees the table of a script whose last reference went: every reader (a call
+ * into Lua, a user-space request) holds a reference, so none can be inside it
+ * and no grace period is needed.
+ */
+void kscript_rcu_free(struct kscript_rcu_table *t)
 {
 	struct kscript_rcu_entry *e;
 	struct hlist_node *tmp;
 	unsigned int i;
 
-	spin_lock_irq(&kscript_rcu_lock);
-	for (i = 0; i < ARRAY_SIZE(kscript_rcu_table); i++) {
-		hlist_for_each_entry_safe(e, tmp, &kscript_rcu_table[i], node) {
-			hlist_del_rcu(&e->node);
-			kfree_rcu(e, rcu);
-		}
-	}
-	kscript_rcu_count = 0;
-	spin_unlock_irq(&kscript_rcu_lock);
+	if (!t)
+		return;
+	for (i = 0; i < ARRAY_SIZE(t->heads); i++)
+		hlist_for_each_entry_safe(e, tmp, &t->heads[i], node)
+			kfree(e);
+	kfree(t);
 }
 
 /* Lua side: rcu.get(key) and rcu.set(key, value), value nil deleting. */
@@ -240,7 +258,8 @@ static int kscript_rcu_lua_get(lua_State *L)
 	/* Copy out under RCU; Lua may raise only after the read section. */
 	copy = lua_newuserdata(L, KSCRIPT_RCU_VALUE_MAX);
 	rcu_read_lock();
-	e = kscript_rcu_find(&k, kscript_rcu_hash(&k));
+	e = kscript_rcu_find(lua_touserdata(L, lua_upvalueindex(1)), &k,
+			     kscript_rcu_hash(&k));
 	if (e) {
 		vtype = e->vtype;
 		vlen = e->vlen;
@@ -268,6 +287,7 @@ static int kscript_rcu_lua_get(lua_State *L)
 
 static int kscript_rcu_lua_set(lua_State *L)
 {
+	struct kscript_rcu_table *t = lua_touserdata(L, lua_upvalueindex(1));
 	struct kscript_rcu_datum k, v = { .p = &v.i, .len = sizeof(v.i) };
 	gfp_t gfp = klua_ctx(L)->gfp;
 	size_t len;
@@ -277,7 +297,7 @@ static int kscript_rcu_lua_set(lua_State *L)
 	switch (lua_type(L, 2)) {
 	case LUA_TNIL:
 	case LUA_TNONE:
-		err = kscript_rcu_store(&k, NULL, gfp);
+		err = kscript_rcu_store(t, &k, NULL, gfp);
 		goto done;
 	case LUA_TBOOLEAN:
 		v.type = KSCRIPT_V_BOOL;
@@ -297,7 +317,7 @@ static int kscript_rcu_lua_set(lua_State *L)
 	default:
 		return luaL_argerror(L, 2, "rcu values are strings, integers or booleans");
 	}
-	err = kscript_rcu_store(&k, &v, gfp);
+	err = kscript_rcu_store(t, &k, &v, gfp);
 done:
 	if (err == -ENOSPC)
 		return luaL_error(L, "rcu table is full (%d entries)",
@@ -307,12 +327,15 @@ done:
 	return 0;
 }
 
-void kscript_rcu_open(lua_State *L)
+/* The script's table rides as an upvalue: it lives as long as the script. */
+void kscript_rcu_open(lua_State *L, struct kscript_rcu_table *t)
 {
 	lua_createtable(L, 0, 2);
-	lua_pushcfunction(L, kscript_rcu_lua_get);
+	lua_pushlightuserdata(L, t);
+	lua_pushcclosure(L, kscript_rcu_lua_get, 1);
 	lua_setfield(L, -2, "get");
-	lua_pushcfunction(L, kscript_rcu_lua_set);
+	lua_pushlightuserdata(L, t);
+	lua_pushcclosure(L, kscript_rcu_lua_set, 1);
 	lua_setfield(L, -2, "set");
 	lua_setglobal(L, "rcu");
 }

@@ -58,6 +58,7 @@ static void kscript_release(struct kref *ref)
 	for (i = 0; i < s->nstates; i++)
 		if (s->states[i].L)
 			klua_close(s->states[i].L);
+	kscript_rcu_free(s->rcu);
 	kvfree(s);
 }
 
@@ -144,7 +145,7 @@ static int kscript_load_p(lua_State *L)
 	if (a->s->target == KSCRIPT_XDP) {
 		kscript_xdp_open(L);
 		kscript_xdplua_open(L);
-		kscript_rcu_open(L);
+		kscript_rcu_open(L, a->s->rcu);
 	}
 	snprintf(chunkname, sizeof(chunkname), "=%s", a->s->name);
 	if (luaL_loadbufferx(L, a->text, a->len, chunkname, "t") != LUA_OK)
@@ -233,6 +234,13 @@ int kscript_load(const char *name, enum kscript_target target,
 	s->size = len;
 	spin_lock_init(&s->error_lock);
 	s->nstates = n;
+	if (kscript_rcu_target(target)) {
+		s->rcu = kscript_rcu_alloc();
+		if (!s->rcu) {
+			err = -ENOMEM;
+			goto fail;
+		}
+	}
 	for (i = 0; i < n; i++) {
 		err = kscript_state_init(s, &s->states[i], text, len, reply);
 		if (err)
@@ -297,6 +305,29 @@ int kscript_list(struct kscript_buf *reply)
 	}
 	mutex_unlock(&kscript_registry_lock);
 	return 0;
+}
+
+/* rcu get (value NULL) or set on the table of the script called name. */
+int kscript_rcu_request(const char *name, const struct kscript_value *key,
+			const struct kscript_value *value,
+			struct kscript_buf *reply)
+{
+	struct kscript_script *s = kscript_get(name);
+	int err;
+
+	if (!s)
+		return -ENOENT;
+	if (!s->rcu) {
+		kscript_put_fmt(reply, "'%s' is a %s script; only xdp scripts have an rcu table",
+				name, kscript_targets[s->target]);
+		err = -EINVAL;
+	} else if (value) {
+		err = kscript_rcu_set(s->rcu, key, value);
+	} else {
+		err = kscript_rcu_get(s->rcu, key, reply);
+	}
+	kscript_put(s);
+	return err;
 }
 
 int kscript_stats(const char *name, struct kscript_buf *reply)

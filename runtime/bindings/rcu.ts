@@ -15,6 +15,8 @@ export type RcuValue = string | number | boolean;
 
 export const RCU_MAX_KEY = 255;
 export const RCU_MAX_VALUE = 4096;
+/** Entries a table holds at most, as in the kernel (kmod/core/rcu.c). */
+export const RCU_MAX_ENTRIES = 4096;
 
 /** The shared table; keys are kept as `s:<bytes>` / `i:<n>` so "1" and 1 stay distinct, as in Lua. */
 export class SharedRcu {
@@ -28,9 +30,13 @@ export class SharedRcu {
     return this.map.get(SharedRcu.slot(key));
   }
 
-  set(key: RcuKey, value: RcuValue | undefined): void {
-    if (value === undefined) this.map.delete(SharedRcu.slot(key));
-    else this.map.set(SharedRcu.slot(key), value);
+  /** Stores or (undefined) removes a key; false when the table is full and the key is new. */
+  set(key: RcuKey, value: RcuValue | undefined): boolean {
+    const slot = SharedRcu.slot(key);
+    if (value === undefined) this.map.delete(slot);
+    else if (!this.map.has(slot) && this.map.size >= RCU_MAX_ENTRIES) return false;
+    else this.map.set(slot, value);
+    return true;
   }
 }
 
@@ -56,22 +62,25 @@ export function install(L: any, ctx: BindingContext): void {
   lua.lua_setfield(L, -2, to_luastring("get"));
   lua.lua_pushcfunction(L, (L1: any) => {
     const key = checkKey(L1);
+    const store = (value: RcuValue | undefined) => {
+      if (!ctx.rcu.set(key, value)) lauxlib.luaL_error(L1, to_luastring(`rcu table is full (${RCU_MAX_ENTRIES} entries)`));
+    };
     switch (lua.lua_type(L1, 2)) {
       case lua.LUA_TNIL:
       case lua.LUA_TNONE:
-        ctx.rcu.set(key, undefined);
+        store(undefined);
         break;
       case lua.LUA_TBOOLEAN:
-        ctx.rcu.set(key, lua.lua_toboolean(L1, 2));
+        store(lua.lua_toboolean(L1, 2));
         break;
       case lua.LUA_TNUMBER:
         if (!lua.lua_isinteger(L1, 2)) lauxlib.luaL_argerror(L1, 2, to_luastring("rcu values are integers, not floats"));
-        ctx.rcu.set(key, lua.lua_tointeger(L1, 2));
+        store(lua.lua_tointeger(L1, 2));
         break;
       case lua.LUA_TSTRING: {
         const value = latin1(lua.lua_tolstring(L1, 2));
         if (value.length > RCU_MAX_VALUE) lauxlib.luaL_argerror(L1, 2, to_luastring(`rcu strings are at most ${RCU_MAX_VALUE} bytes`));
-        ctx.rcu.set(key, value);
+        store(value);
         break;
       }
       default:

@@ -23,15 +23,12 @@ export function kernelBackend(fd: number): Backend {
     name: "kernel",
     async run(script: string, target: Target, input: CaseInput): Promise<CaseResult> {
       const name = `conformance-${process.pid}-${serial++}`;
-      const seeded = Object.keys(input.rcu ?? {});
-      // The kernel's rcu table outlives a script: start every case from the same empty keys.
-      for (const key of [...seeded, ...(input.readRcu ?? [])]) rcuSet(fd, key, null, target);
-      for (const [key, value] of Object.entries(input.rcu ?? {})) rcuSet(fd, key, value, target);
       load(fd, { name, target, script });
       try {
+        for (const [key, value] of Object.entries(input.rcu ?? {})) rcuSet(fd, name, key, value);
         const calls = input.calls.map((c): CallResult => run(fd, name, target, c));
         const result: CaseResult = { calls };
-        if (input.readRcu) result.rcu = Object.fromEntries(input.readRcu.map((k) => [k, rcuValue(rcuGet(fd, k, target))]));
+        if (input.readRcu) result.rcu = Object.fromEntries(input.readRcu.map((k) => [k, rcuValue(rcuGet(fd, name, k))]));
         return result;
       } finally {
         unload(fd, name);

@@ -52,4 +52,18 @@ end`,
     input: { calls: [{ packet }] },
     expect: { calls: [{ action: 6 }] },
   },
+  {
+    name: "a table holds at most 4096 entries; replacing and removing still work when full",
+    target: "xdp",
+    script: `function callback(pkt)
+  for i = 1, 4096 do rcu.set(i, i) end
+  rcu.set(1, "replaced")
+  rcu.set(2, nil)
+  rcu.set("again", 1)
+  rcu.set("one-too-many", 1)
+  return xdp.action.pass
+end`,
+    input: { calls: [{ packet }], readRcu: ["again"] },
+    expect: { calls: [{ error: "rcu table is full (4096 entries)", action: 2 }], rcu: { again: 1 } },
+  },
 ];

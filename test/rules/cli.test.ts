@@ -62,11 +62,17 @@ describe("kscript rules compile", () => {
     const ifindex = fs.readFileSync("/sys/class/net/lo/ifindex", "utf8").trim();
     const { entries } = compileRules(GOOD, "r");
     expect(calls).toEqual([
-      ["rcu", "set", "fwd:rules", "0"],
-      ...entries.filter((e) => typeof e.value === "string").map((e) => ["rcu", "set", e.key, e.value]),
-      ["rcu", "set", "fwd:if:lo", ifindex],
-      ["rcu", "set", "fwd:rules", "2"],
+      ["rcu", "set", "forward", "fwd:rules", "0"],
+      ...entries.filter((e) => typeof e.value === "string").map((e) => ["rcu", "set", "forward", e.key, e.value]),
+      ["rcu", "set", "forward", "fwd:if:lo", ifindex],
+      ["rcu", "set", "forward", "fwd:rules", "2"],
     ]);
+  });
+
+  it("loads into the table of the hook named with --name", () => {
+    expect(rulesCommand(["compile", write("good.rules", GOOD), "--name", "edge-fwd"], dir)).toBe(0);
+    expect(out).toMatch(/^kscript rcu set edge-fwd fwd:rules 0$/m);
+    expect(rulesCommand(["compile", write("good.rules", GOOD), "--name"], dir)).toBe(2);
   });
 });
 

@@ -233,7 +233,7 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: "rcu: one table shared by the client and every xdp state",
+    name: "rcu: each xdp script has one table, shared by its states and the client, apart from other scripts'",
     run: (fd) => {
       const script = `
         function callback(pkt)
@@ -246,29 +246,39 @@ export const scenarios: Scenario[] = [
         function badvalue() rcu.set("k", {}) end
         function bigvalue() rcu.set("k", string.rep("x", 4097)) end`;
       return withScript(fd, { name: "rcu", target: "xdp", script }, () => {
-        rcuSet(fd, "hits", null);
-        rcuSet(fd, "verdict", 1);
+        rcuSet(fd, "rcu", "hits", null);
+        rcuSet(fd, "rcu", "verdict", 1);
         const r = testRun(fd, "rcu", "abc");
         assert.equal(r.kind === "xdp" && r.action, 1);
         testRun(fd, "rcu", "abc");
-        assert.equal(rcuGet(fd, "hits"), 2);
-        assert.equal(rcuGet(fd, "abc"), 3);
-        assert.equal(rcuGet(fd, "seen"), true);
-        rcuSet(fd, 7, "seven");
-        assert.deepEqual(rcuGet(fd, 7), bytes("seven"));
-        rcuSet(fd, "7", false);
-        assert.equal(rcuGet(fd, "7"), false);
-        assert.deepEqual(rcuGet(fd, 7), bytes("seven"));
-        rcuSet(fd, "verdict", null);
-        assert.equal(rcuGet(fd, "verdict"), null);
-        kscriptError(() => rcuGet(fd, "x", "tls"), "EINVAL", /only xdp/);
-        kscriptError(() => rcuSet(fd, "", 1), "EINVAL");
-        kscriptError(() => rcuSet(fd, "x".repeat(256), 1), "E2BIG");
-        kscriptError(() => rcuSet(fd, "k", "x".repeat(4097)), "E2BIG");
+        assert.equal(rcuGet(fd, "rcu", "hits"), 2);
+        assert.equal(rcuGet(fd, "rcu", "abc"), 3);
+        assert.equal(rcuGet(fd, "rcu", "seen"), true);
+        rcuSet(fd, "rcu", 7, "seven");
+        assert.deepEqual(rcuGet(fd, "rcu", 7), bytes("seven"));
+        rcuSet(fd, "rcu", "7", false);
+        assert.equal(rcuGet(fd, "rcu", "7"), false);
+        assert.deepEqual(rcuGet(fd, "rcu", 7), bytes("seven"));
+        rcuSet(fd, "rcu", "verdict", null);
+        assert.equal(rcuGet(fd, "rcu", "verdict"), null);
+        kscriptError(() => rcuGet(fd, "no-such-script", "x"), "ENOENT");
+        withScript(fd, { name: "rcu-other", target: "xdp", script: "function callback(pkt) return rcu.get('hits') or 9 end" }, () => {
+          // Another script's table is its own: it does not see "hits".
+          const other = testRun(fd, "rcu-other", "abc");
+          assert.equal(other.kind === "xdp" && other.action, 9);
+          rcuSet(fd, "rcu-other", "hits", 4);
+          assert.equal(rcuGet(fd, "rcu", "hits"), 2);
+        });
+        withScript(fd, { name: "rcu-tls", target: "tls", script: "function recv(msg) return 0 end" }, () => {
+          kscriptError(() => rcuGet(fd, "rcu-tls", "x"), "EINVAL", /only xdp scripts have an rcu table/);
+        });
+        kscriptError(() => rcuSet(fd, "rcu", "", 1), "EINVAL");
+        kscriptError(() => rcuSet(fd, "rcu", "x".repeat(256), 1), "E2BIG");
+        kscriptError(() => rcuSet(fd, "rcu", "k", "x".repeat(4097)), "E2BIG");
         runFails(testRun(fd, "rcu", "", { fn: "badkey" }), /rcu keys are strings of 1\.\.255 bytes or integers/);
         runFails(testRun(fd, "rcu", "", { fn: "badvalue" }), /rcu values are strings, integers or booleans/);
         runFails(testRun(fd, "rcu", "", { fn: "bigvalue" }), /rcu strings are at most 4096 bytes/);
-        for (const k of ["hits", "abc", "seen", 7, "7"]) rcuSet(fd, k, null);
+        // The table goes with its script: nothing to clean up.
       });
     },
   },

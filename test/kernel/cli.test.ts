@@ -1,0 +1,97 @@
+/**
+ * The real `kscript` CLI against the real kscript.ko: an interactive `kscript vm` session deploys, lists,
+ * inspects and unloads a hook of each target type (and is refused a taken name), and `kscript test --kernel`
+ * runs a template's own tests through test-run in the VM. Skips like vm.test.ts when the VM cannot run here.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import path from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { packageRoot } from "../../compiler/paths.js";
+import { VmUnavailable, prepareVm } from "../../compiler/vm.js";
+
+const bin = path.join(packageRoot, "bin", "kscript.js");
+const templates = path.join(packageRoot, "templates");
+const required = process.env.KSCRIPT_REQUIRE_KERNEL === "1";
+let skipReason: string | undefined;
+
+beforeAll(() => {
+  try {
+    prepareVm();
+  } catch (error) {
+    if (!(error instanceof VmUnavailable)) throw error;
+    if (required) throw new Error(`KSCRIPT_REQUIRE_KERNEL=1 but the kernel tests cannot run: ${error.message}`);
+    skipReason = error.message;
+    return;
+  }
+  for (const t of ["starter", "ktls-http", "sock-http-validate"]) {
+    const r = spawnSync(process.execPath, [bin, "build", path.join(templates, t)], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`building ${t}: ${r.stdout}${r.stderr}`);
+  }
+}, 600_000);
+
+/** Runs `kscript vm` in `cwd`, types `commands` at its shell once it is up, and returns what the console showed. */
+function vmSession(cwd: string, commands: string[]): Promise<string> {
+  const child = spawn(process.execPath, [bin, "vm", cwd], { stdio: ["pipe", "pipe", "pipe"] });
+  let output = "";
+  let typed = false;
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (!typed && output.includes("kscript.ko is loaded")) {
+      typed = true;
+      // Each command's status is echoed, so the test reads exit codes as well as output.
+      child.stdin.write(commands.map((c) => `${c}; echo "[status $?]"`).join("\n") + "\nexit\n");
+    }
+  };
+  child.stdout.on("data", onData);
+  child.stderr.on("data", onData);
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill("SIGKILL");
+      reject(new Error(`kscript vm did not finish:\n${output}`));
+    }, 300_000);
+    child.on("exit", () => {
+      clearTimeout(timer);
+      resolve(output);
+    });
+  });
+}
+
+describe("the kscript CLI in the kernel VM", () => {
+  it("deploys, lists, inspects and unloads a hook of each target, and refuses a taken name", async ({ skip }) => {
+    if (skipReason) skip(skipReason);
+    const out = await vmSession(templates, [
+      "kscript deploy starter/dist/discard.kscript.json",
+      "kscript deploy ktls-http/dist/router.kscript.json",
+      "kscript deploy sock-http-validate/dist/validate.kscript.json",
+      "kscript ls",
+      "kscript stats router",
+      "kscript deploy starter/dist/discard.kscript.json",
+      "kscript rcu set greeting hello",
+      "kscript rcu get greeting",
+      "kscript unload discard",
+      "kscript unload router",
+      "kscript unload validate",
+      "kscript ls",
+      "kscript unload validate",
+    ]).then((o) => o.replace(/\r/g, ""));
+    expect(out).toMatch(/deployed 'discard' \(xdp, \d+ bytes\)\n\[status 0\]/);
+    expect(out).toMatch(/deployed 'router' \(tls, \d+ bytes\)\n\[status 0\]/);
+    expect(out).toMatch(/deployed 'validate' \(sock, \d+ bytes\)\n\[status 0\]/);
+    expect(out).toMatch(/NAME\s+TARGET\s+ENTRY\s+SIZE\n(.*\n){3}/);
+    expect(out).toMatch(/discard\s+xdp\s+callback\s+\d+/);
+    expect(out).toMatch(/router\s+tls\s+recv\s+\d+/);
+    expect(out).toMatch(/validate\s+sock\s+process\s+\d+/);
+    expect(out).toMatch(/NAME\s+CALLS\s+ERRORS\s+BUDGET.*\nrouter\s+0\s+0\s+0/);
+    expect(out).toMatch(/kscript: .*discard.*\n\[status 1\]/);
+    expect(out).toMatch(/\nhello\n\[status 0\]/);
+    expect(out).toMatch(/unloaded 'validate'\n\[status 0\]\nno scripts loaded\n\[status 0\]/);
+    expect(out).toMatch(/kscript: no script named 'validate' is loaded\n\[status 1\]/);
+  }, 400_000);
+
+  it("runs a template's own tests against kscript.ko with kscript test --kernel", ({ skip }) => {
+    if (skipReason) skip(skipReason);
+    const r = spawnSync(process.execPath, [bin, "test", "--kernel", path.join(templates, "starter")], { encoding: "utf8", timeout: 600_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Tests\s+.*3 passed/);
+  }, 700_000);
+});
