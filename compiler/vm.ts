@@ -55,7 +55,7 @@ export interface BootOptions {
   runnerArgs?: string[];
   /** Folder (on the host's root) the runner or shell starts in. */
   cwd: string;
-  /** Writable folder shared with the guest: the runner gets it as /tmp/out; init.log and dmesg.txt land there. */
+  /** Writable folder shared with the guest: the runner gets it as /run/kscript-out; init.log and dmesg.txt land there. */
   out: string;
   timeoutSeconds: number;
   /** Where the serial console goes: a file in `out`, or this terminal (interactive). */

@@ -24,33 +24,34 @@ log() {
 
 if insmod "/host$ks_ko"; then
 	log "insmod 0"
-	for d in proc sys dev tmp; do
+	# The writable scratch space is a tmpfs on /run, not /tmp: the project may live under the host's /tmp.
+	for d in proc sys dev run; do
 		case $d in
 		proc) mount -t proc proc /host/proc ;;
 		sys) mount -t sysfs sysfs /host/sys ;;
 		dev) mount -t devtmpfs devtmpfs /host/dev ;;
-		tmp) mount -t tmpfs tmpfs /host/tmp ;;
+		run) mount -t tmpfs tmpfs /host/run ;;
 		esac
 	done
-	mkdir -p /host/tmp/out
-	mount --bind /out /host/tmp/out
+	mkdir -p /host/run/kscript-out
+	mount --bind /out /host/run/kscript-out
 	start=$(cut -d' ' -f1 /proc/uptime)
 	if [ -n "$ks_run" ]; then
 		# ks_run is "script,arg,...": the runner gets the out share first.
 		set -- $(echo "$ks_run" | tr ',' ' ')
 		script=$1
 		shift
-		chroot /host /bin/sh -c "cd '$ks_cwd' && HOME=/tmp exec '$ks_node' '$script' /tmp/out $*"
+		chroot /host /bin/sh -c "cd '$ks_cwd' && HOME=/run TMPDIR=/run exec '$ks_node' '$script' /run/kscript-out $*"
 		log "runner $?"
 	else
 		# kscript vm: an interactive shell in the project, kscript and node at hand.
-		echo "alias kscript='$ks_node $ks_repo/bin/kscript.js'" >/host/tmp/kscript.rc
+		echo "alias kscript='$ks_node $ks_repo/bin/kscript.js'" >/host/run/kscript.rc
 		echo "kscript.ko is loaded. Try: kscript ls, kscript deploy dist/<hook>.kscript.json. exit powers off."
-		chroot /host /bin/sh -c "cd '$ks_cwd' && export HOME=/tmp ENV=/tmp/kscript.rc PATH=${ks_node%/*}:\$PATH && exec /bin/sh -i"
+		chroot /host /bin/sh -c "cd '$ks_cwd' && export HOME=/run TMPDIR=/run ENV=/run/kscript.rc PATH=${ks_node%/*}:\$PATH && exec /bin/sh -i"
 		log "shell $?"
 	fi
 	log "runner-seconds $start $(cut -d' ' -f1 /proc/uptime)"
-	umount /host/tmp/out /host/tmp /host/dev /host/sys /host/proc
+	umount /host/run/kscript-out /host/run /host/dev /host/sys /host/proc
 	rmmod kscript
 	log "rmmod $?"
 else

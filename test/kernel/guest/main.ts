@@ -25,7 +25,7 @@ export interface ScenarioResult {
   ms: number;
 }
 
-const out = `${process.argv[2] ?? "/tmp/out"}/results.jsonl`;
+const out = `${process.argv[2] ?? "/run/kscript-out"}/results.jsonl`;
 const fd = openDevice();
 for (const s of scenarios) {
   const t0 = performance.now();
@@ -39,7 +39,7 @@ for (const s of scenarios) {
   }
   appendFileSync(out, `${JSON.stringify(result)}\n`);
 }
-const conformance = `${process.argv[2] ?? "/tmp/out"}/conformance.jsonl`;
+const conformance = `${process.argv[2] ?? "/run/kscript-out"}/conformance.jsonl`;
 const backend = kernelBackend(fd);
 for (const [binding, cases] of Object.entries(CORPUS)) {
   for (const c of cases) {
