@@ -30,7 +30,7 @@ build and check:
 
 forwarding rules (templates/xdp-forward):
   rules check FILE         report errors in a rule file with line and column
-  rules compile FILE [--json]   print the rcu entries (a kscript rcu set script, or JSON)
+  rules compile FILE [--name HOOK] [--json]   print the rcu entries (a kscript rcu set script, or JSON)
 
 test:
   test [dir] [vitest options]   run the project's tests (vitest) with kscript/testing wired to the local
