@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import { checkSourceFile } from "./check-ts.js";
 import { diagnostic, type Diagnostic } from "./diagnostics.js";
 import { moduleClosure, packageHook, type HookPackage, type PackageOptions, type PackageResult } from "./package.js";
@@ -204,11 +204,12 @@ export class Builder {
   private packageCached(options: PackageOptions): PackageResult {
     const hash = crypto.createHash("sha256");
     hash.update(JSON.stringify([options.name, options.target, options.entryModule, options.minify, options.limits]));
-    for (const m of moduleClosure(options.entryModule, options.modules)) hash.update(m.name).update("\0").update(m.code);
+    const closure = moduleClosure(options.entryModule, options.modules);
+    for (const m of closure) hash.update(m.name).update("\0").update(m.code);
     const key = hash.digest("hex");
     let result = this.packageCache.get(options.name);
     if (result?.key !== key) {
-      result = { key, ...packageHook(options) };
+      result = { key, ...packageHook({ ...options, closure }) };
       this.packageCache.set(options.name, result);
     }
     return result;

@@ -6,7 +6,7 @@
 import type * as lp from "luaparse";
 import { LIBRARIES, allowedGlobals, type Target } from "./dialect.js";
 import type { Code } from "./diagnostics.js";
-import { LuaSyntaxError, analyzeScopes, locOf, parseLua, rangeOf, walk } from "./lua/ast.js";
+import { LuaSyntaxError, analyzeScopes, parseLua, rangeOf, walk } from "./lua/ast.js";
 
 export interface LuaViolation {
   code: Code;
@@ -39,7 +39,7 @@ const FIX_UPSTREAM = "Find the TypeScript construct at this line and rewrite it 
 export function checkLua(text: string, options: LuaCheckOptions): LuaViolation[] {
   let chunk: lp.Chunk;
   try {
-    chunk = parseLua(text);
+    chunk = parseLua(text, { locations: false });
   } catch (error) {
     if (error instanceof LuaSyntaxError) {
       return [{ code: "KS2008", args: [error.message], line: error.line, column: error.column }];
@@ -47,9 +47,14 @@ export function checkLua(text: string, options: LuaCheckOptions): LuaViolation[]
     throw error;
   }
   const out: LuaViolation[] = [];
+  // Positions come from offsets, computed only when there is something to report.
+  let lineStarts: number[] | undefined;
   const at = (node: lp.Node, code: Code, ...args: string[]) => {
-    const loc = locOf(node);
-    out.push({ code, args, line: loc.line, column: loc.column });
+    lineStarts ??= [0, ...[...text.matchAll(/\n/g)].map((m) => m.index! + 1)];
+    const offset = rangeOf(node)[0];
+    let line = 0;
+    while (line + 1 < lineStarts.length && lineStarts[line + 1] <= offset) line++;
+    out.push({ code, args, line: line + 1, column: offset - lineStarts[line] });
   };
   const allowed = allowedGlobals(options.target);
   const scopes = analyzeScopes(chunk);
@@ -61,13 +66,15 @@ export function checkLua(text: string, options: LuaCheckOptions): LuaViolation[]
   // as long as s is never assigned again.
   const libraryAliases = new Map<number, string>();
   const assigned = new Set<number>();
+  const locals: lp.LocalStatement[] = [];
   walk(chunk, (node) => {
     if (node.type === "AssignmentStatement") {
       for (const v of node.variables) if (v.type === "Identifier") assigned.add(rangeOf(v)[0]);
+    } else if (node.type === "LocalStatement") {
+      locals.push(node);
     }
   });
-  walk(chunk, (node) => {
-    if (node.type !== "LocalStatement") return;
+  for (const node of locals) {
     node.variables.forEach((v, i) => {
       const init = node.init[i];
       if (init && isGlobal(init) && Object.hasOwn(LIBRARIES, init.name)) {
@@ -77,7 +84,7 @@ export function checkLua(text: string, options: LuaCheckOptions): LuaViolation[]
         }
       }
     });
-  });
+  }
   /** The library an expression stands for: the global itself or an alias of it. */
   const libraryOf = (node: lp.Expression): string | undefined => {
     if (node.type !== "Identifier") return undefined;

@@ -3,7 +3,7 @@
  * hook floats, file or process access, dynamic globals or modules the kernel cannot have. What slips past
  * (code TSTL writes itself, lualib helpers) is caught again on the final Lua by check-lua.
  */
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import { BINDINGS, GLOBAL_MODULES, INTRINSIC_MODULES, TYPE_MODULES, type Target } from "./dialect.js";
 import { diagnostic, type Code, type Diagnostic } from "./diagnostics.js";
 

@@ -10,7 +10,6 @@ import { Builder, type BuildResult } from "./build.js";
 import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "./diagnostics.js";
 import { formatTemplateList, initProject } from "./init.js";
 import { loadProject } from "./project.js";
-import { rulesCommand } from "./rules/cli.js";
 import { VmUnavailable, bootVm, prepareVm, readInitLog, type VmImage } from "./vm.js";
 import * as kernel from "./cli-kernel.js";
 import { KscriptError } from "./kernel/index.js";
@@ -143,8 +142,9 @@ function runOnce(builder: Builder, options: Options): BuildResult {
 }
 
 export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
-  // Rule files have their own small command line (check/compile), with its own help.
-  if (argv[0] === "rules") return rulesCommand(argv.slice(1), cwd);
+  // Rule files have their own small command line (check/compile), with its own help; loaded on demand because
+  // the parser library costs every other command's start-up time.
+  if (argv[0] === "rules") return (await import("./rules/cli.js")).rulesCommand(argv.slice(1), cwd);
   try {
     const parsed = parseArgs(argv);
     if (parsed === "help") {

@@ -41,6 +41,8 @@ export interface PackageOptions {
   target: Target | "module";
   entryModule: string;
   modules: ReadonlyMap<string, LuaModule>;
+  /** The entry's module closure, when the caller has computed it already (see moduleClosure). */
+  closure?: LuaModule[];
   minify: boolean;
   limits?: Partial<Manifest["limits"]>;
 }
@@ -150,7 +152,7 @@ export interface PackageResult {
 
 export function packageHook(options: PackageOptions): PackageResult {
   const { name, target, entryModule } = options;
-  const modules = moduleClosure(entryModule, options.modules);
+  const modules = options.closure ?? moduleClosure(entryModule, options.modules);
   const entryGlobal = target === "module" ? null : TARGET_ENTRY[target];
 
   const builder = new ChunkBuilder([]);

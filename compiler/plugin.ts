@@ -5,8 +5,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import ts from "typescript";
-import * as lua from "typescript-to-lua";
+import ts from "./typescript.cjs";
+import lua from "./tstl.cjs";
 import { GLOBAL_MODULES, INTRINSIC_MODULES } from "./dialect.js";
 import { integerValue } from "./check-ts.js";
 

@@ -5,7 +5,7 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import ts from "typescript";
+import ts from "./typescript.cjs";
 import { isTarget, type Target } from "./dialect.js";
 import { UsageError, diagnostic } from "./diagnostics.js";
 import type { Manifest } from "./package.js";

@@ -6,8 +6,8 @@
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
-import ts from "typescript";
-import * as tstl from "typescript-to-lua";
+import ts from "./typescript.cjs";
+import tstl from "./tstl.cjs";
 import { buildMinimalLualibBundle, findUsedLualibFeatures } from "typescript-to-lua/dist/LuaLib.js";
 import { createPlugin } from "./plugin.js";
 import { decodeMap, type DecodedMap, type SourceMapV3 } from "./sourcemap.js";

@@ -5,13 +5,7 @@
 import luaparse from "luaparse";
 import type * as lp from "luaparse";
 
-export type Node = lp.Node & { range: [number, number]; loc: { start: Position; end: Position } };
-export interface Position {
-  /** 1-based, as luaparse reports it. */
-  line: number;
-  /** 0-based. */
-  column: number;
-}
+export type Node = lp.Node & { range: [number, number] };
 
 export class LuaSyntaxError extends Error {
   constructor(
@@ -23,9 +17,10 @@ export class LuaSyntaxError extends Error {
   }
 }
 
-export function parseLua(text: string): lp.Chunk {
+/** Parses Lua 5.3 with ranges, and line/column locations unless the caller only needs ranges. */
+export function parseLua(text: string, options: { locations?: boolean } = {}): lp.Chunk {
   try {
-    return luaparse.parse(text, { luaVersion: "5.3", locations: true, ranges: true, comments: false });
+    return luaparse.parse(text, { luaVersion: "5.3", locations: options.locations ?? true, ranges: true, comments: false });
   } catch (error) {
     const e = error as { message: string; line?: number; column?: number };
     throw new LuaSyntaxError(e.message, e.line ?? 1, e.column ?? 0);
@@ -34,10 +29,6 @@ export function parseLua(text: string): lp.Chunk {
 
 export function rangeOf(node: lp.Node): [number, number] {
   return (node as Node).range;
-}
-
-export function locOf(node: lp.Node): Position {
-  return (node as Node).loc.start;
 }
 
 /** A local variable (or parameter) and everything that refers to it. */

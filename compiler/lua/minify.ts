@@ -80,7 +80,7 @@ export interface MinifyOptions {
 }
 
 export function minifyLua(input: string, options: MinifyOptions = {}): MinifyResult {
-  const chunk = parseLua(input);
+  const chunk = parseLua(input, { locations: false });
   const scopes = analyzeScopes(chunk);
   for (const scope of allScopes(scopes.root)) {
     for (const b of scope.bindings) if (options.keep?.has(b.name)) b.fixed = true;

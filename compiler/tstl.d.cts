@@ -1,0 +1,2 @@
+import tstl = require("typescript-to-lua");
+export = tstl;
