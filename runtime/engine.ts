@@ -172,7 +172,8 @@ export class HookState {
     const L = this.L;
     const status = lauxlib.luaL_loadbufferx(L, to_luastring(code), null, to_luastring("=" + chunkName), to_luastring("t"));
     if (status !== lua.LUA_OK) {
-      const message = lua.lua_tojsstring(L, -1);
+      // A load error is a string, unless a patched-in fault raised something else.
+      const message = String(lua.lua_tojsstring(L, -1) ?? "error object is not a string");
       lua.lua_pop(L, 1);
       throw this.engine.error(message.includes(EXCEEDS) ? "divergence" : "syntax", message);
     }
@@ -328,10 +329,22 @@ export class Engine {
   }
 
   error(kind: ErrorKind, luaMessage: string): HookError {
-    const m = new RegExp(`^${escapeRegExp(this.options.chunkName)}:(\\d+):`).exec(luaMessage);
-    const ts = m && this.options.locate ? this.options.locate(Number(m[1])) : undefined;
-    return new HookError(kind, luaMessage, ts);
+    return hookError(kind, luaMessage, this.options.chunkName, this.options.locate);
   }
+}
+
+/**
+ * A HookError for a Lua message from chunk `chunkName` (`name:line: …`), its line mapped to TypeScript when a
+ * locator is known. Shared by the local engine and the kernel backend, whose messages have the same form.
+ */
+export function hookError(
+  kind: ErrorKind,
+  luaMessage: string,
+  chunkName: string,
+  locate: ((luaLine: number) => string | undefined) | undefined,
+): HookError {
+  const m = new RegExp(`^${escapeRegExp(chunkName)}:(\\d+):`).exec(luaMessage);
+  return new HookError(kind, luaMessage, m && locate ? locate(Number(m[1])) : undefined);
 }
 
 function escapeRegExp(s: string): string {

@@ -7,7 +7,7 @@
 import { closeDevice, load, openDevice, rcuGet, rcuSet, testRun, unload, type RcuValue as WireRcuValue } from "../compiler/kernel/client.js";
 import type { Target } from "../compiler/dialect.js";
 import type { HookPackage } from "../compiler/package.js";
-import { HookError } from "./engine.js";
+import { hookError } from "./engine.js";
 import { actionName } from "./bindings/xdp.js";
 import type { RcuKey, RcuValue } from "./bindings/rcu.js";
 import type { Hook, LoadOptions } from "./testing.js";
@@ -47,10 +47,9 @@ export function instantiateInKernel(pkg: HookPackage, options: LoadOptions, loca
   loaded.add(name);
 
   const fail = (message: string | null): never => {
-    const m = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}:(\\d+):`).exec(message ?? "");
     const text = message ?? "error";
     const kind = /budget|time limit/.test(text) ? "budget" : /not enough memory/.test(text) ? "memory" : /stack overflow|C stack/.test(text) ? "stack" : "runtime";
-    throw new HookError(kind, text, m ? locate(Number(m[1])) : undefined);
+    throw hookError(kind, text, name, locate);
   };
   const run = (want: Target, input: Uint8Array, arg?: Uint8Array) => {
     if (target !== want) throw new Error(`${pkg.name} is a '${target}' hook, not '${want}'`);
