@@ -40,6 +40,10 @@ kernel (root, with the kscript module loaded):
   deploy <package>         load a built package (dist/<name>.kscript.json or .lua) into the kernel
     --name NAME            load it under another name
     --target TARGET        for a plain module: the hook kind to load it as (xdp, tls, sock)
+    --xdp IFACE            and run it for packets arriving on IFACE: XDP in generic mode, attached with
+                           iproute2 (ip link set dev IFACE xdpgeneric obj …); IFACE in this network namespace
+    --obj FILE             the XDP program to attach (default: kmod/bpf/kscript_xdp.bpf.c built with clang)
+  detach <iface>           take the XDP hook off IFACE and unload its script (plain forwarding again)
   ls                       list loaded scripts
   stats [name]             calls, errors, budget hits and last error of loaded scripts
   unload <name>            unload a script (waits for calls in flight)
@@ -61,7 +65,8 @@ const COMMANDS: Record<string, Command> = {
   init: { arity: [0, 2], flags: ["list"], values: [] },
   build: { arity: [0, 1], flags: ["watch", "no-minify", "minify", "json"], values: [] },
   check: { arity: [0, 1], flags: ["watch", "no-minify", "minify", "json"], values: [] },
-  deploy: { arity: [1, 1], flags: [], values: ["name", "target"] },
+  deploy: { arity: [1, 1], flags: [], values: ["name", "target", "xdp", "obj"] },
+  detach: { arity: [1, 1], flags: [], values: [] },
   ls: { arity: [0, 0], flags: [], values: [] },
   stats: { arity: [0, 1], flags: [], values: [] },
   unload: { arity: [1, 1], flags: [], values: [] },
@@ -246,7 +251,15 @@ function kernelCommand(parsed: Parsed, cwd: string): number {
   try {
     switch (parsed.command) {
       case "deploy":
-        output = kernel.deploy(path.resolve(cwd, first), { name: parsed.values.get("name"), target: parsed.values.get("target") });
+        output = kernel.deploy(path.resolve(cwd, first), {
+          name: parsed.values.get("name"),
+          target: parsed.values.get("target"),
+          xdp: parsed.values.get("xdp"),
+          obj: parsed.values.get("obj"),
+        });
+        break;
+      case "detach":
+        output = kernel.detach(first);
         break;
       case "ls":
         output = kernel.ls();

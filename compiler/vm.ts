@@ -20,6 +20,12 @@ export interface VmImage {
   kernel: string;
   initrd: string;
   ko: string;
+  /** kscript's tls.ko (kmod/tls): Linux 6.1's net/tls with the recv hook; guests insmod it after kscript.ko. */
+  tlsKo: string;
+  /** Folder of the user-space servers built from kmod/servers (ulp-server …) for the guest. */
+  servers: string;
+  /** Folder of the BPF objects built from kmod/bpf: kscript_xdp.o (the XDP hook's program) and the benchmark's. */
+  bpf: string;
 }
 
 function keyValues(text: string): Map<string, string> {
@@ -46,7 +52,7 @@ export function prepareVm(cache = VM_CACHE): VmImage {
   const kver = script("provision.sh", [cache]).get("KVER");
   if (!kver) throw new Error("provision.sh printed no KVER");
   const built = script("build.sh", [cache, kver, packageRoot]);
-  return { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")!, ko: built.get("KO")! };
+  return { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")!, ko: built.get("KO")!, tlsKo: built.get("TLS_KO")!, servers: built.get("SERVERS")!, bpf: built.get("BPF")! };
 }
 
 export interface BootOptions {
@@ -91,9 +97,18 @@ export function bootVm(image: VmImage, options: BootOptions): Promise<number> {
   const child = spawn("timeout", ["--kill-after=10", String(options.timeoutSeconds), "qemu-system-x86_64", ...qemuArgs], {
     stdio: consoleFile === undefined ? "inherit" : ["ignore", consoleFile, consoleFile],
   });
+  // `timeout` runs in a process group of its own: when we are told to stop, it must be told too (it passes
+  // the signal on to qemu), or the VM outlives us.
+  const stop = (signal: NodeJS.Signals) => {
+    child.kill(signal);
+    process.exitCode = 128 + (signal === "SIGINT" ? 2 : signal === "SIGHUP" ? 1 : 15);
+  };
+  const signals: NodeJS.Signals[] = ["SIGTERM", "SIGHUP", "SIGINT"];
+  for (const s of signals) process.on(s, stop);
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("exit", (code, signal) => {
+      for (const s of signals) process.off(s, stop);
       if (consoleFile !== undefined) fs.closeSync(consoleFile);
       resolve(code ?? (signal ? 128 : 1));
     });

@@ -252,3 +252,17 @@ export function testRun(fd: number, name: string, input: string | Uint8Array, op
       throw new KscriptError(`unknown run result kind '${kind}'`, "EPROTO");
   }
 }
+
+/**
+ * Runs the loaded xdp script `name` for packets arriving on interface `ifname` (in the caller's network
+ * namespace) once the XDP program (kmod/bpf/kscript_xdp.bpf.c) is on that interface. ENODEV: no such
+ * interface; EBUSY: it already runs a script; EINVAL: not an xdp script.
+ */
+export function xdpAttach(fd: number, name: string, ifname: string): void {
+  aboutScript(name, () => request(fd, Op.xdpAttach, [name, ifname]));
+}
+
+/** Stops running a script for `ifname`; returns the script's name. ENOENT: none was attached. */
+export function xdpDetach(fd: number, ifname: string): string {
+  return text(request(fd, Op.xdpDetach, [ifname])[0]);
+}

@@ -19,6 +19,8 @@ export const Op = {
   rcuGet: 5,
   rcuSet: 6,
   run: 7,
+  xdpAttach: 8,
+  xdpDetach: 9,
 } as const;
 export type OpName = keyof typeof Op;
 export type OpCode = (typeof Op)[OpName];

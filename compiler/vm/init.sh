@@ -9,6 +9,8 @@ export PATH=/bin
 mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
+# Loopback, as on any system: the socket hooks' tests serve and fetch over it.
+ip link set lo up
 
 for m in $(cat /lib/modules/order); do
 	insmod "/lib/modules/$m.ko" || echo "KSCRIPT-INIT-FAIL insmod $m"

@@ -49,13 +49,22 @@ fi
 kver=$image
 
 # dpkg-dev and patch: apt-get source and the Lua patches (kmod/lua/fetch.sh).
-pkgs="qemu-system-x86 busybox-static linux-headers-$kver dpkg-dev patch"
+# The guest runs the host's userland, so what the hook tests run comes from here too:
+# module BTF and the XDP object (clang, libbpf-dev, dwarves, libelf-dev, linux-source for
+# resolve_btfids and net/tls), the servers' TLS (libgnutls28-dev), the clients (dig, curl,
+# ip) and the benchmarks' references (bpftool, lighttpd, nginx-light, wrk).
+pkgs="qemu-system-x86 busybox-static linux-headers-$kver dpkg-dev patch
+	clang llvm libbpf-dev bpftool dwarves libelf-dev linux-source-6.1
+	libgnutls28-dev bind9-dnsutils curl iproute2 lighttpd lighttpd-mod-openssl nginx-light wrk"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
 if [ -n "$missing" ]; then
+	# Installing lighttpd and nginx must not start them on the host.
+	policy=/usr/sbin/policy-rc.d
+	[ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"; }
 	apt-get install -y -q --no-install-recommends $missing \
 		>"$cache/apt-install.log" 2>&1 || {
 		apt_update
@@ -65,9 +74,10 @@ if [ -n "$missing" ]; then
 	}
 fi
 
-# The kernel under test: extracted, so the host's /boot is left alone.
+# The kernel under test: extracted, so the host's /boot is left alone. The marker names
+# what was extracted: a list that grows re-extracts.
 imgdir="$cache/image-$kver"
-if [ ! -f "$imgdir/.done" ]; then
+if [ ! -f "$imgdir/.done-crypto" ]; then
 	rm -rf "$imgdir"
 	mkdir -p "$imgdir/deb"
 	(cd "$imgdir/deb" && apt-get download -q "linux-image-$kver" \
@@ -82,8 +92,11 @@ if [ ! -f "$imgdir/.done" ]; then
 			"./lib/modules/$kver/kernel/fs" \
 			"./lib/modules/$kver/kernel/net/9p" \
 			"./lib/modules/$kver/kernel/net/tls" \
-			"./lib/modules/$kver/kernel/drivers/virtio"
+			"./lib/modules/$kver/kernel/crypto" \
+			"./lib/modules/$kver/kernel/lib" \
+			"./lib/modules/$kver/kernel/drivers/virtio" \
+			"./lib/modules/$kver/kernel/drivers/net/veth.ko"
 	rm -rf "$imgdir/deb"
-	touch "$imgdir/.done"
+	touch "$imgdir/.done-crypto"
 fi
 echo "KVER=$kver"

@@ -8,6 +8,7 @@
 #include <linux/mutex.h>
 #include <linux/spinlock.h>
 #include <linux/atomic.h>
+#include <linux/workqueue.h>
 #include "../lua/klua.h"
 #include "wire.h"
 #include "data.h"
@@ -29,6 +30,8 @@ struct kscript_state {
 	struct klua_ctx ctx;
 	struct kscript_data_buf input[2];	/* a call's packet and argument */
 	int redirect;		/* xdp.redirect's ifindex in this call, or 0 */
+	struct list_head pool_node;	/* idle in its script's pool */
+	struct list_head all_node;	/* in its script's pool, idle or not */
 };
 
 /* The kscript state a Lua state belongs to (its klua_ctx is embedded). */
@@ -52,22 +55,42 @@ struct kscript_script {
 	char last_error[KSCRIPT_ERROR_MAX];
 	int last_line;
 	struct kscript_rcu_table *rcu;	/* NULL for targets without the binding */
+	/*
+	 * tls and sock: a pool of states made from the text on demand, one per
+	 * connection at a time, under pool_lock.
+	 */
+	spinlock_t pool_lock;
+	struct list_head pool;		/* idle states */
+	struct list_head pool_all;	/* every state made */
+	unsigned int pool_states;
+	char *text;
+	size_t text_len;
+	struct work_struct release_work;	/* the last put outside process context */
 	unsigned int nstates;
-	struct kscript_state states[];	/* per CPU for xdp, else one */
+	struct kscript_state states[];	/* xdp: one per CPU */
 };
 
 extern unsigned long kscript_mem_limit;
 extern unsigned long kscript_insn_limit;
 extern unsigned long kscript_time_limit_ms;
+extern unsigned int kscript_pool_max;
 
 int kscript_target_parse(const char *name, size_t len);
+/* Script and entry names: [A-Za-z0-9_.-], not empty. */
+bool kscript_name_ok(const char *name);
+
+/* ulp.c: the TCP ULP "lua" (sock target). */
+int kscript_ulp_register(void);
+void kscript_ulp_unregister(void);
 
 /* script.c: the registry. Each returns 0 or -errno, with a message in reply. */
 int kscript_load(const char *name, enum kscript_target target,
 		 const char *entry, const char *text, size_t len,
 		 struct kscript_buf *reply);
 int kscript_unload(const char *name);
-void kscript_unload_all(void);
+int kscript_registry_init(void);
+/* Unloads every script and waits until the last of them is freed. */
+void kscript_registry_exit(void);
 int kscript_list(struct kscript_buf *reply);
 int kscript_stats(const char *name, struct kscript_buf *reply);
 /* input and arg are writable: an xdp script may rewrite the packet. */
@@ -92,5 +115,18 @@ int kscript_rcu_request(const char *name, const struct kscript_value *key,
 /* xdp.c: the xdp and xdplua bindings. */
 void kscript_xdp_open(lua_State *L);
 void kscript_xdplua_open(lua_State *L);
+
+/* script.c, for xdp_hook.c: a loaded script by name (a reference), and its errors. */
+struct kscript_script *kscript_script_get(const char *name);
+void kscript_script_put(struct kscript_script *s);
+void kscript_script_failed(struct kscript_script *s, struct kscript_state *st);
+
+/* xdp_hook.c: scripts attached to interfaces, run by the XDP program's kfuncs. */
+int kscript_xdp_init(void);
+void kscript_xdp_exit(void);
+int kscript_xdp_attach(const char *name, const char *ifname,
+		       struct kscript_buf *reply);
+/* Puts the detached script's name in reply. */
+int kscript_xdp_detach(const char *ifname, struct kscript_buf *reply);
 
 #endif /* KSCRIPT_H */

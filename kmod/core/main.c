@@ -11,6 +11,7 @@
 #include <linux/mm.h>
 #include <linux/uaccess.h>
 #include <linux/capability.h>
+#include <linux/netdevice.h>
 #include <asm/unaligned.h>
 #include "kscript.h"
 
@@ -25,6 +26,10 @@ MODULE_PARM_DESC(insn_limit, "Lua instructions per call (default 10M)");
 unsigned long kscript_time_limit_ms = 1000;
 module_param_named(time_limit_ms, kscript_time_limit_ms, ulong, 0644);
 MODULE_PARM_DESC(time_limit_ms, "Wall-clock time per call, ms (default 1000)");
+
+unsigned int kscript_pool_max = 256;
+module_param_named(pool_max, kscript_pool_max, uint, 0644);
+MODULE_PARM_DESC(pool_max, "Lua states per tls or sock script, one per connection at a time (default 256)");
 
 struct kscript_file {
 	struct mutex lock;	/* one request at a time per open file */
@@ -109,6 +114,23 @@ static int kscript_do_rcu(u16 op, struct kscript_cur *c,
 	return kscript_rcu_request(name, &key, &value, reply);
 }
 
+/* Attach: script name, interface name; detach: interface name. */
+static int kscript_do_xdp(u16 op, struct kscript_cur *c,
+			  struct kscript_buf *reply)
+{
+	char name[KSCRIPT_NAME_MAX + 1], ifname[IFNAMSIZ];
+
+	if (op == KSCRIPT_OP_XDP_DETACH) {
+		if (kscript_get_name(c, ifname, IFNAMSIZ - 1))
+			return -EINVAL;
+		return kscript_xdp_detach(ifname, reply);
+	}
+	if (kscript_get_name(c, name, KSCRIPT_NAME_MAX) ||
+	    kscript_get_name(c, ifname, IFNAMSIZ - 1))
+		return -EINVAL;
+	return kscript_xdp_attach(name, ifname, reply);
+}
+
 static int kscript_dispatch(u16 op, struct kscript_cur *c,
 			    struct kscript_buf *reply)
 {
@@ -132,6 +154,9 @@ static int kscript_dispatch(u16 op, struct kscript_cur *c,
 		return kscript_do_rcu(op, c, reply);
 	case KSCRIPT_OP_RUN:
 		return kscript_do_run(c, reply);
+	case KSCRIPT_OP_XDP_ATTACH:
+	case KSCRIPT_OP_XDP_DETACH:
+		return kscript_do_xdp(op, c, reply);
 	default:
 		kscript_put_cstr(reply, "unknown request");
 		return -EOPNOTSUPP;
@@ -270,13 +295,36 @@ static struct miscdevice kscript_dev = {
 
 static int __init kscript_init(void)
 {
-	return misc_register(&kscript_dev);
+	int err = kscript_registry_init();
+
+	if (err)
+		return err;
+	err = misc_register(&kscript_dev);
+	if (err)
+		goto registry;
+	err = kscript_ulp_register();
+	if (err)
+		goto dev;
+	/* Last: a kfunc set cannot be unregistered. */
+	err = kscript_xdp_init();
+	if (err)
+		goto ulp;
+	return 0;
+ulp:
+	kscript_ulp_unregister();
+dev:
+	misc_deregister(&kscript_dev);
+registry:
+	kscript_registry_exit();
+	return err;
 }
 
 static void __exit kscript_exit(void)
 {
+	kscript_ulp_unregister();
 	misc_deregister(&kscript_dev);
-	kscript_unload_all();
+	kscript_xdp_exit();
+	kscript_registry_exit();
 	rcu_barrier();	/* kfree_rcu of replaced rcu entries before the module goes */
 }
 

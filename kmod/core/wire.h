@@ -19,6 +19,8 @@ enum kscript_op {
 	KSCRIPT_OP_RCU_GET = 5,
 	KSCRIPT_OP_RCU_SET = 6,
 	KSCRIPT_OP_RUN = 7,
+	KSCRIPT_OP_XDP_ATTACH = 8,
+	KSCRIPT_OP_XDP_DETACH = 9,
 };
 
 enum kscript_vtype {

@@ -3,12 +3,13 @@
  * inspects and unloads a hook of each target type (and is refused a taken name), and `kscript test --kernel`
  * runs every template's own tests through test-run in the VM. Skips like vm.test.ts when the VM cannot run here.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { packageRoot } from "../../compiler/paths.js";
 import { VmUnavailable, prepareVm } from "../../compiler/vm.js";
 import { listTemplates } from "../../compiler/init.js";
+import { vmSession } from "./session.js";
 
 const bin = path.join(packageRoot, "bin", "kscript.js");
 const templates = path.join(packageRoot, "templates");
@@ -30,33 +31,6 @@ beforeAll(() => {
   }
 }, 600_000);
 
-/** Runs `kscript vm` in `cwd`, types `commands` at its shell once it is up, and returns what the console showed. */
-function vmSession(cwd: string, commands: string[]): Promise<string> {
-  const child = spawn(process.execPath, [bin, "vm", cwd], { stdio: ["pipe", "pipe", "pipe"] });
-  let output = "";
-  let typed = false;
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
-    if (!typed && output.includes("kscript.ko is loaded")) {
-      typed = true;
-      // Each command's status is echoed, so the test reads exit codes as well as output.
-      child.stdin.write(commands.map((c) => `${c}; echo "[status $?]"`).join("\n") + "\nexit\n");
-    }
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGKILL");
-      reject(new Error(`kscript vm did not finish:\n${output}`));
-    }, 300_000);
-    child.on("exit", () => {
-      clearTimeout(timer);
-      resolve(output);
-    });
-  });
-}
-
 describe("the kscript CLI in the kernel VM", () => {
   it("deploys, lists, inspects and unloads a hook of each target, and refuses a taken name", async ({ skip }) => {
     if (skipReason) skip(skipReason);
@@ -75,7 +49,7 @@ describe("the kscript CLI in the kernel VM", () => {
       "kscript unload validate",
       "kscript ls",
       "kscript unload validate",
-    ]).then((o) => o.replace(/\r/g, "").replace(/^# /gm, "")); // the guest shell's prompt precedes each output
+    ]);
     expect(out).toMatch(/deployed 'discard' \(xdp, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'router' \(tls, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'validate' \(sock, \d+ bytes\)\n\[status 0\]/);

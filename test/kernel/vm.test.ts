@@ -16,6 +16,7 @@ import { CORPUS } from "../conformance/corpus.js";
 import { emulatorBackend } from "../conformance/emulator.js";
 import { expectConformance, expectSameOutcome } from "../conformance/expect.js";
 import { scenarios } from "./guest/scenarios.js";
+import { BAD_KERNEL_LOG } from "./session.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
@@ -24,7 +25,6 @@ const required = process.env.KSCRIPT_REQUIRE_KERNEL === "1";
 const VM_TIMEOUT_S = 900;
 /** Taint bits a test module may set: O (out-of-tree, 4096) and E (unsigned, 8192). */
 const ALLOWED_TAINT = 4096 | 8192;
-const BAD_LOG = /Oops|BUG:|WARNING:|kernel BUG|general protection|Call Trace|Kernel panic|stack-protector|RIP: 0010/;
 
 interface VmRun {
   results: Map<string, ScenarioResult>;
@@ -141,7 +141,7 @@ describe("kernel VM", () => {
 
   it("kernel stays healthy: no oops, WARN or BUG; taint only O/E", ({ skip }) => {
     const { init, console: con, dmesg } = run(skip);
-    const bad = [...con.split("\n"), ...dmesg.split("\n")].filter((l) => BAD_LOG.test(l));
+    const bad = [...con.split("\n"), ...dmesg.split("\n")].filter((l) => BAD_KERNEL_LOG.test(l));
     expect(bad, bad.join("\n")).toEqual([]);
     const taint = Number(init.get("tainted"));
     expect(Number.isInteger(taint), `tainted: ${init.get("tainted")}`).toBe(true);

@@ -1,0 +1,137 @@
+/**
+ * The XDP hook against plain eBPF, side by side in one kernel VM run: the xdp-dns template (made with
+ * `kscript init`, built with `kscript build`, deployed with `kscript deploy --xdp lo` and its zone set with
+ * `kscript rcu set`) answering a DNS query through kmod/bpf/kscript_xdp.bpf.c and the kfunc, and
+ * kmod/bpf/dns_plain.bpf.c, a C responder for the same zone. Each runs on the same query through
+ * BPF_PROG_TEST_RUN (bench/xdp-run.c: one run per call on a fresh packet, the kernel's own timing), their
+ * replies must be the same bytes, and the ratio of the mean times per packet is printed. Target ≤ 1.5×.
+ * Under qemu TCG (no KVM here) both sides are emulated; the ratio is what compares.
+ *
+ *   npm run bench:xdp [runs]        (root: the VM installs Debian packages and runs qemu)
+ */
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const self = fileURLToPath(import.meta.url);
+const repo = path.resolve(path.dirname(self), "..", "..");
+const bin = path.join(repo, "bin", "kscript.js");
+const PATH = [process.env.PATH, "/usr/sbin", "/usr/bin", "/sbin", "/bin"].filter(Boolean).join(":");
+
+/** The zone of templates/xdp-dns (README "The zone in rcu"), as dns_plain.bpf.c compiles it in. */
+const ZONE: [string, string][] = [
+  ["example.test/1", "300 0 192.0.2.10"],
+  ["www.example.test/1", "300 0 192.0.2.11 192.0.2.12"],
+  ["example.test/28", "300 0 2001:db8:0:0:0:0:0:10"],
+  ["v6.example.test/28", "300 0 2001:db8:0:1:0:0:0:6 2001:db8:0:1:0:0:0:7"],
+];
+
+function run(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: "utf8", env: { ...process.env, PATH } });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")}: exit ${r.status ?? r.signal}\n${r.stdout}${r.stderr}${r.error ?? ""}`);
+  return r.stdout.trim();
+}
+
+/** Inside the VM: deploy, set the zone, time both programs, compare, detach. */
+function guest(out: string, work: string, bpf: string, runs: string): void {
+  const lines: string[] = [];
+  const kscript = (...args: string[]) => run(process.execPath, [bin, ...args]);
+  try {
+    lines.push(kscript("deploy", path.join(work, "dns", "dist", "dns.kscript.json"), "--xdp", "lo", "--obj", path.join(bpf, "kscript_xdp.o")));
+    for (const [key, value] of ZONE) kscript("rcu", "set", "dns", key, value);
+    kscript("rcu", "set", "dns", "0", "1000");
+    const side = (obj: string, reply: string) => {
+      const [retval, bytes, total, n] = run(path.join(work, "xdp-run"), [path.join(bpf, obj), path.join(work, "query.bin"), runs, reply]).split(" ").map(Number);
+      return { retval, bytes, ns: total / n };
+    };
+    const hook = side("kscript_xdp.o", path.join(out, "hook.bin")); // work is read-only in the guest
+    const plain = side("dns_plain.o", path.join(out, "plain.bin"));
+    const same = Buffer.compare(fs.readFileSync(path.join(out, "hook.bin")), fs.readFileSync(path.join(out, "plain.bin"))) === 0;
+    lines.push(
+      `query: www.example.test A (2 answers), ${runs} runs each through BPF_PROG_TEST_RUN`,
+      `xdp-dns hook (kfunc + Lua): ${hook.ns.toFixed(0)} ns/packet, verdict ${hook.retval}, reply ${hook.bytes} bytes`,
+      `plain eBPF (dns_plain):     ${plain.ns.toFixed(0)} ns/packet, verdict ${plain.retval}, reply ${plain.bytes} bytes`,
+      `replies identical: ${same ? "yes" : "NO"}`,
+      `ratio hook/plain: ${(hook.ns / plain.ns).toFixed(1)}x (target <= 1.5x)`,
+    );
+    if (hook.retval !== 3 || plain.retval !== 3 || !same) lines.push("FAILED: both must answer (XDP_TX) with the same reply");
+    lines.push(kscript("stats", "dns").split("\n")[1] ?? "");
+    lines.push(kscript("detach", "lo"));
+    // The fixed cost under the hook: kfunc, state, budget and a Lua call doing nothing.
+    kscript("deploy", path.join(work, "pass", "dist", "pass.kscript.json"), "--xdp", "lo", "--obj", path.join(bpf, "kscript_xdp.o"));
+    const pass = side("kscript_xdp.o", path.join(out, "pass.bin"));
+    lines.push(`for scale, a hook returning pass at once: ${pass.ns.toFixed(0)} ns/packet (verdict ${pass.retval})`);
+    kscript("detach", "lo");
+  } catch (error) {
+    lines.push(`FAILED: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  fs.writeFileSync(path.join(out, "bench.txt"), lines.join("\n") + "\n");
+}
+
+async function host(runs: string): Promise<number> {
+  const { VM_CACHE, VmUnavailable, bootVm, prepareVm } = await import("../compiler/vm.js");
+  const { udpPacket } = await import("../runtime/testing.js");
+  let image;
+  try {
+    image = prepareVm();
+  } catch (error) {
+    if (error instanceof VmUnavailable) {
+      console.error(`bench:xdp needs the kernel VM: ${error.message}`);
+      return 1;
+    }
+    throw error;
+  }
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-bench-xdp-"));
+  try {
+    run(process.execPath, [bin, "init", "xdp-dns", path.join(work, "dns")]);
+    run(process.execPath, [bin, "build", path.join(work, "dns")]);
+    // For scale: a hook that passes at once, built the same way.
+    fs.mkdirSync(path.join(work, "pass", "src"), { recursive: true });
+    fs.writeFileSync(path.join(work, "pass", "kscript.json"), '{ "hooks": [{ "name": "pass", "entry": "src/pass.ts", "target": "xdp" }] }\n');
+    fs.writeFileSync(
+      path.join(work, "pass", "src", "pass.ts"),
+      'import { action, type Action } from "kscript/xdp";\n\nexport function callback(): Action {\n  return action.pass;\n}\n',
+    );
+    run(process.execPath, [bin, "build", path.join(work, "pass")]);
+    run("cc", ["-O2", "-Wall", "-o", path.join(work, "xdp-run"), path.join(repo, "bench", "xdp-run.c"), "-lbpf"]);
+    // A query as dig sends it without EDNS: ID 0x1234, RD, one question.
+    const name = Buffer.concat(["www", "example", "test"].map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l)])));
+    const dns = Buffer.concat([Buffer.from("123401000001000000000000", "hex"), name, Buffer.from("0000010001", "hex")]);
+    fs.writeFileSync(path.join(work, "query.bin"), udpPacket({ src: "10.53.0.1", dst: "10.53.0.2", srcPort: 40000, dstPort: 53, payload: dns }));
+    const out = path.join(VM_CACHE, `bench-xdp-${process.pid}`);
+    fs.rmSync(out, { recursive: true, force: true });
+    const status = await bootVm(image, {
+      runner: self,
+      runnerArgs: ["guest", work, image.bpf, runs],
+      cwd: repo,
+      out,
+      timeoutSeconds: 900,
+      console: "file",
+    });
+    const report = path.join(out, "bench.txt");
+    if (!fs.existsSync(report)) {
+      console.error(`bench:xdp: the VM gave no report (qemu exit ${status}); see ${out}/console.log`);
+      return 1;
+    }
+    const text = fs.readFileSync(report, "utf8");
+    process.stdout.write(`kernel ${image.kver} under qemu TCG\n${text}`);
+    if (text.includes("FAILED")) {
+      console.error(`logs in ${out}`);
+      return 1;
+    }
+    fs.rmSync(out, { recursive: true, force: true });
+    return 0;
+  } finally {
+    fs.rmSync(work, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[3] === "guest") {
+  // In the VM: argv[2] is the out share, then what host() passed.
+  const [out, , work, bpf, runs] = process.argv.slice(2);
+  guest(out, work, bpf, runs);
+} else {
+  process.exitCode = await host(process.argv[2] ?? "2000");
+}

@@ -1,0 +1,342 @@
+// SPDX-License-Identifier: MIT
+/*
+ * HTTPS over kTLS with a kscript recv hook deciding: the handshake runs in
+ * user space (GnuTLS), the keys go to the kernel (TLS_RX/TLS_TX), the
+ * socket's script sees each request's plaintext in recvmsg, and the server
+ * only answers what it decided, serving files with sendfile.
+ *
+ * ktls-server PORT ROOT CERT KEY (--script FILE [--entry NAME] | --attach NAME)
+ *             [--priority GNUTLS-PRIORITY]
+ *
+ * --script ships the text on every connection (the seed's LOADSCRIPT and
+ * RECVENTRY); --attach names a script loaded once with `kscript deploy`.
+ * Prints "listening PORT" when ready. One thread per connection.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gnutls/gnutls.h>
+#include <limits.h>
+#include <linux/tls.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/sendfile.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../tls/tls_lua_abi.h"
+
+/* The ktls-http template's "request incomplete: recv again". */
+#define NEED_MORE 100
+#define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
+	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
+
+static const char *root;
+static const char *script_text;
+static const char *entry = "recv";
+static const char *attach;
+static const char *priority = PRIORITY;
+static gnutls_certificate_credentials_t creds;
+
+union crypto_info {
+	struct tls_crypto_info info;
+	struct tls12_crypto_info_aes_gcm_128 gcm128;
+	struct tls12_crypto_info_aes_gcm_256 gcm256;
+	struct tls12_crypto_info_chacha20_poly1305 chacha;
+};
+
+/* One direction's keys from GnuTLS, as the kernel wants them. */
+static int push_keys(int fd, gnutls_session_t s, int read)
+{
+	gnutls_datum_t mac, iv, key;
+	unsigned char seq[8];
+	union crypto_info ci;
+	int tls13 = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3;
+	socklen_t len;
+
+	errno = EINVAL;
+	if (gnutls_record_get_state(s, read, &mac, &iv, &key, seq) < 0)
+		return -1;
+	memset(&ci, 0, sizeof(ci));
+	ci.info.version = tls13 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
+	switch (gnutls_cipher_get(s)) {
+	case GNUTLS_CIPHER_AES_128_GCM:
+		ci.info.cipher_type = TLS_CIPHER_AES_GCM_128;
+		/* TLS 1.2: explicit nonce starts at the sequence number. */
+		memcpy(ci.gcm128.iv, tls13 ? iv.data + 4 : seq, 8);
+		memcpy(ci.gcm128.salt, iv.data, 4);
+		memcpy(ci.gcm128.key, key.data, 16);
+		memcpy(ci.gcm128.rec_seq, seq, 8);
+		len = sizeof(ci.gcm128);
+		break;
+	case GNUTLS_CIPHER_AES_256_GCM:
+		ci.info.cipher_type = TLS_CIPHER_AES_GCM_256;
+		memcpy(ci.gcm256.iv, tls13 ? iv.data + 4 : seq, 8);
+		memcpy(ci.gcm256.salt, iv.data, 4);
+		memcpy(ci.gcm256.key, key.data, 32);
+		memcpy(ci.gcm256.rec_seq, seq, 8);
+		len = sizeof(ci.gcm256);
+		break;
+	case GNUTLS_CIPHER_CHACHA20_POLY1305:
+		ci.info.cipher_type = TLS_CIPHER_CHACHA20_POLY1305;
+		memcpy(ci.chacha.iv, iv.data, 12);
+		memcpy(ci.chacha.key, key.data, 32);
+		memcpy(ci.chacha.rec_seq, seq, 8);
+		len = sizeof(ci.chacha);
+		break;
+	default:
+		return -1;
+	}
+	return setsockopt(fd, SOL_TLS, read ? TLS_RX : TLS_TX, &ci, len);
+}
+
+static int set_str(int fd, int opt, const char *s)
+{
+	return setsockopt(fd, SOL_TLS, opt, s, strlen(s) + 1);
+}
+
+static const char *reason(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "Internal Server Error";
+}
+
+static int send_all(int fd, const char *buf, size_t len, int flags)
+{
+	while (len) {
+		ssize_t n = send(fd, buf, len, flags);
+
+		if (n < 0)
+			return -1;
+		buf += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Answer an error status; 0 to keep the connection. */
+static int send_status(int fd, int code)
+{
+	char head[256];
+	int keep = code == 404 || code == 405;
+	int n = snprintf(head, sizeof(head),
+			 "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s\r\n%s\n",
+			 code, reason(code), strlen(reason(code)) + 1,
+			 keep ? "" : "Connection: close\r\n", reason(code));
+
+	return send_all(fd, head, n, 0) || !keep ? -1 : 0;
+}
+
+static int send_file(int fd, const char *file)
+{
+	char path[PATH_MAX + TLS_LUA_FILE_MAX + 2], head[256];
+	struct stat st;
+	off_t off = 0;
+	int n, in;
+
+	snprintf(path, sizeof(path), "%s%s", root, file);
+	in = open(path, O_RDONLY);
+	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
+		if (in >= 0)
+			close(in);
+		return send_status(fd, 404);
+	}
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\n"
+		     "Content-Type: application/octet-stream\r\n\r\n",
+		     (long long)st.st_size);
+	if (send_all(fd, head, n, MSG_MORE) < 0)
+		goto fail;
+	while (off < st.st_size)
+		if (sendfile(fd, in, &off, st.st_size - off) <= 0)
+			goto fail;
+	close(in);
+	return 0;
+fail:
+	close(in);
+	return -1;
+}
+
+/* Requests on one kTLS connection until the peer goes or an error closes it. */
+static void serve(int fd)
+{
+	char buf[16384], file[TLS_LUA_FILE_MAX + 1];
+	socklen_t len;
+	int code, status;
+	ssize_t n;
+
+	for (;;) {
+		n = recv(fd, buf, sizeof(buf), 0);
+		if (n == 0)
+			return;
+		if (n < 0 && errno != EAGAIN)
+			return;
+		if (n > 0) {
+			/* The hook let the bytes through (code 0, or it failed). */
+			len = sizeof(status);
+			getsockopt(fd, SOL_TLS, TLS_LUA_ERRNO, &status, &len);
+			fprintf(stderr, "ktls-server: request passed through (%s)\n",
+				status == TLS_LUA_RECVERR ? "script error" : "code 0");
+			send_status(fd, 500);
+			return;
+		}
+		len = sizeof(code);
+		if (getsockopt(fd, SOL_TLS, TLS_LUA_CODE, &code, &len) < 0)
+			return;
+		if (code == NEED_MORE)
+			continue;
+		if (code != 200) {
+			if (send_status(fd, code) < 0)
+				return;
+			continue;
+		}
+		len = sizeof(file);
+		if (getsockopt(fd, SOL_TLS, TLS_LUA_FILE, file, &len) < 0 ||
+		    send_file(fd, file) < 0)
+			return;
+	}
+}
+
+static void *connection(void *arg)
+{
+	int fd = (int)(long)arg;
+	gnutls_session_t s;
+	int ret;
+
+	if (gnutls_init(&s, GNUTLS_SERVER | GNUTLS_NO_TICKETS) < 0)
+		goto out;
+	if (gnutls_priority_set_direct(s, priority, NULL) < 0)
+		goto deinit;
+	gnutls_credentials_set(s, GNUTLS_CRD_CERTIFICATE, creds);
+	gnutls_transport_set_int(s, fd);
+	do
+		ret = gnutls_handshake(s);
+	while (ret < 0 && !gnutls_error_is_fatal(ret));
+	if (ret < 0)
+		goto deinit;
+	/* Bytes GnuTLS already read past the handshake would be lost to the kernel. */
+	if (gnutls_record_check_pending(s)) {
+		fprintf(stderr, "ktls-server: kTLS setup: data pending in GnuTLS\n");
+		goto deinit;
+	}
+	if (setsockopt(fd, SOL_TCP, TCP_ULP, "tls", sizeof("tls")) < 0) {
+		perror("ktls-server: kTLS setup: TCP_ULP");
+		goto deinit;
+	}
+	if (push_keys(fd, s, 0) < 0 || push_keys(fd, s, 1) < 0) {
+		fprintf(stderr, "ktls-server: kTLS setup: keys (%s, %s): %s\n",
+			gnutls_protocol_get_name(gnutls_protocol_get_version(s)),
+			gnutls_cipher_get_name(gnutls_cipher_get(s)),
+			strerror(errno));
+		goto deinit;
+	}
+	if (attach ? set_str(fd, TLS_LUA_ATTACH, attach) < 0 :
+	    set_str(fd, TLS_LUA_LOADSCRIPT, script_text) < 0 ||
+	    set_str(fd, TLS_LUA_RECVENTRY, entry) < 0) {
+		perror("ktls-server: script");
+		goto deinit;
+	}
+	serve(fd);
+deinit:
+	gnutls_deinit(s);
+out:
+	close(fd);
+	return NULL;
+}
+
+static char *read_text(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *text;
+	long size;
+
+	if (!f || fseek(f, 0, SEEK_END) || (size = ftell(f)) < 0 ||
+	    fseek(f, 0, SEEK_SET))
+		return NULL;
+	text = calloc(1, size + 1);
+	if (text && fread(text, 1, size, f) != (size_t)size) {
+		free(text);
+		text = NULL;
+	}
+	fclose(f);
+	return text;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: ktls-server PORT ROOT CERT KEY "
+		"(--script FILE [--entry NAME] | --attach NAME) "
+		"[--priority GNUTLS-PRIORITY]\n");
+	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	struct sockaddr_in addr = { .sin_family = AF_INET };
+	int one = 1, lfd, i;
+	pthread_attr_t attr;
+
+	if (argc < 7)
+		return usage();
+	root = argv[2];
+	for (i = 5; i + 1 < argc; i += 2) {
+		if (!strcmp(argv[i], "--script"))
+			script_text = read_text(argv[i + 1]);
+		else if (!strcmp(argv[i], "--entry"))
+			entry = argv[i + 1];
+		else if (!strcmp(argv[i], "--attach"))
+			attach = argv[i + 1];
+		else if (!strcmp(argv[i], "--priority"))
+			priority = argv[i + 1];
+		else
+			return usage();
+	}
+	if (i != argc || (!script_text && !attach)) {
+		fprintf(stderr, "ktls-server: no script\n");
+		return usage();
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (gnutls_global_init() < 0 ||
+	    gnutls_certificate_allocate_credentials(&creds) < 0 ||
+	    gnutls_certificate_set_x509_key_file(creds, argv[3], argv[4],
+						 GNUTLS_X509_FMT_PEM) < 0) {
+		fprintf(stderr, "ktls-server: cannot load %s / %s\n", argv[3], argv[4]);
+		return 1;
+	}
+	addr.sin_port = htons(atoi(argv[1]));
+	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	lfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 512)) {
+		perror("ktls-server: listen");
+		return 1;
+	}
+	printf("listening %s\n", argv[1]);
+	fflush(stdout);
+	pthread_attr_init(&attr);
+	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+	for (;;) {
+		int fd = accept(lfd, NULL, NULL);
+		pthread_t t;
+
+		if (fd < 0)
+			continue;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if (pthread_create(&t, &attr, connection, (void *)(long)fd))
+			close(fd);
+	}
+}

@@ -1,0 +1,41 @@
+#!/bin/sh
+# Build kscript's tls.ko: Linux 6.1's net/tls from Debian's linux-source-6.1
+# (extracted once into kmod/tls/linux/, git-ignored), tls-lua.patch applied,
+# plus tls_lua.c, against the headers of the kernel under test, linked to
+# kscript.ko's exports.
+# Usage: build.sh KDIR KSCRIPT_SYMVERS OUT.ko
+set -eu
+kdir=$1
+symvers=$2
+out=$3
+here=$(cd "$(dirname "$0")" && pwd)
+tarball=/usr/src/linux-source-6.1.tar.xz
+src=$here/linux
+
+[ -f "$tarball" ] || { echo "tls/build.sh: $tarball missing (apt-get install linux-source-6.1)" >&2; exit 1; }
+stamp=$(dpkg-query -W -f '${Version}' linux-source-6.1)
+if [ "$(cat "$src/.version" 2>/dev/null)" != "$stamp" ]; then
+	rm -rf "$src"
+	mkdir -p "$src"
+	tar -xJf "$tarball" -C "$src" --strip-components=1 \
+		linux-source-6.1/net/tls
+	echo "$stamp" >"$src/.version"
+fi
+
+build=$(mktemp -d "${out%/*}/tls-build.XXXXXX")
+trap 'rm -rf "$build"' EXIT
+cp -r "$src/net" "$build/"
+(cd "$build" && patch -s -p1 <"$here/tls-lua.patch")
+cp "$here/tls_lua.c" "$here/tls_lua.h" "$here/tls_lua_abi.h" \
+	"$here/../core/hook.h" "$build/net/tls/"
+start=$(date +%s)
+make -C "$kdir" M="$build/net/tls" KBUILD_EXTRA_SYMBOLS="$symvers" \
+	-j"$(nproc)" modules >"$build/build.log" 2>&1 ||
+	{ cat "$build/build.log" >&2; exit 1; }
+if grep -E 'warning|error' "$build/build.log" >&2; then
+	echo "tls/build.sh: tls.ko must build without warnings" >&2
+	exit 1
+fi
+echo "tls.ko built in $(( $(date +%s) - start )) s" >&2
+cp "$build/net/tls/tls.ko" "$out.tmp"
+mv "$out.tmp" "$out"

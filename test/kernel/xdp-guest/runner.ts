@@ -1,0 +1,299 @@
+/**
+ * The XDP hook end to end, run inside the kernel VM by test/kernel/xdp.test.ts:
+ *   node runner.js OUT VETH_KO XDP_OBJ DNS_PROJECT FORWARD_PROJECT
+ * Network namespaces joined by veth pairs, real clients (dig, Node sockets), the real kscript CLI deploying
+ * the templates on an interface (kscript deploy --xdp) and taking them off (kscript detach). One JSON line
+ * per step goes to OUT/xdp.jsonl. The same file also runs the helper servers inside the namespaces
+ * (`runner.js serve KIND`), so every process is the host's Node.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
+import dgram from "node:dgram";
+import net from "node:net";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const self = fileURLToPath(import.meta.url);
+const PATH = [process.env.PATH, "/usr/sbin", "/usr/bin", "/sbin", "/bin"].filter(Boolean).join(":");
+const UPSTREAM_LOG = "/run/ks-upstream.log";
+const SERVER_LOG = "/run/ks-server.log";
+
+/** A name's labels from a DNS message at offset 12 (no compression in questions); its end offset. */
+function question(msg: Buffer): { name: string; type: number; end: number } {
+  const labels: string[] = [];
+  let o = 12;
+  while (msg[o] !== 0) {
+    labels.push(msg.subarray(o + 1, o + 1 + msg[o]).toString("latin1").toLowerCase());
+    o += 1 + msg[o];
+  }
+  return { name: labels.join("."), type: msg.readUInt16BE(o + 1), end: o + 5 };
+}
+
+/** The upstream resolver: cached.example.net A (two addresses, TTL 600); NXDOMAIN for anything else. */
+function serveUpstream(address: string): void {
+  const s = dgram.createSocket("udp4");
+  s.on("message", (q, peer) => {
+    const { name, type, end } = question(q);
+    appendFileSync(UPSTREAM_LOG, `${name}/${type}\n`);
+    const found = name === "cached.example.net" && type === 1;
+    const addrs = found ? ["198.51.100.7", "198.51.100.8"] : [];
+    const head = Buffer.alloc(12);
+    q.copy(head, 0, 0, 2);
+    head.writeUInt16BE(0x8180 | (found ? 0 : 3), 2);
+    head.writeUInt16BE(1, 4);
+    head.writeUInt16BE(addrs.length, 6);
+    const answers = addrs.map((a) => {
+      const rr = Buffer.alloc(16);
+      rr.writeUInt16BE(0xc00c, 0);
+      rr.writeUInt16BE(1, 2);
+      rr.writeUInt16BE(1, 4);
+      rr.writeUInt32BE(600, 6);
+      rr.writeUInt16BE(4, 10);
+      Buffer.from(a.split(".").map(Number)).copy(rr, 12);
+      return rr;
+    });
+    s.send(Buffer.concat([head, q.subarray(12, end), ...answers]), peer.port, peer.address);
+  });
+  s.bind(53, address);
+}
+
+/** A forwarding resolver on address:53 relaying to upstream:53, and a TCP service on :8080 answering "ok". */
+function serveForwarder(address: string, upstream: string): void {
+  const s = dgram.createSocket("udp4");
+  s.on("message", (q, client) => {
+    const relay = dgram.createSocket("udp4");
+    relay.on("message", (r) => {
+      s.send(r, client.port, client.address);
+      relay.close();
+    });
+    relay.send(q, 53, upstream);
+  });
+  s.bind(53, address);
+  net.createServer((c) => c.end("ok\n")).listen(8080, address);
+}
+
+/** A UDP server logging each datagram with its source. */
+function serveLogger(address: string, port: number): void {
+  const s = dgram.createSocket("udp4");
+  s.on("message", (m, peer) => appendFileSync(SERVER_LOG, `${peer.address} ${m.toString()}\n`));
+  s.bind(port, address);
+}
+
+if (process.argv[2] === "serve") {
+  const [kind, ...args] = process.argv.slice(3);
+  if (kind === "upstream") serveUpstream(args[0]);
+  else if (kind === "forwarder") serveForwarder(args[0], args[1]);
+  else if (kind === "logger") serveLogger(args[0], Number(args[1]));
+  else if (kind === "send") {
+    const s = dgram.createSocket("udp4");
+    s.send(args[2], Number(args[1]), args[0], () => s.close());
+  } else if (kind === "tcp-get") {
+    const c = net.connect(Number(args[1]), args[0]);
+    c.setTimeout(5000, () => process.exit(2));
+    c.on("data", (d) => process.stdout.write(d));
+    c.on("error", () => process.exit(1));
+  }
+} else {
+  await main();
+}
+
+async function main(): Promise<void> {
+  const [out, vethKo, obj, dnsProject, forwardProject, verdictsProject] = process.argv.slice(2);
+  const results = path.join(out, "xdp.jsonl");
+  const repo = process.cwd(); // the guest's init starts the runner in the project
+  const kscript = path.join(repo, "bin", "kscript.js");
+  const children: ChildProcess[] = [];
+
+  function sh(cmd: string, ok = true): string {
+    const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8", env: { ...process.env, PATH }, timeout: 60_000 });
+    if (ok && r.status !== 0) throw new Error(`${cmd}: exit ${r.status}\n${r.stdout}${r.stderr}`);
+    return r.stdout + r.stderr;
+  }
+  /** The real CLI in a namespace: its output and exit status. */
+  function cli(ns: string, args: string): { out: string; status: number | null } {
+    const r = spawnSync("sh", ["-c", `ip netns exec ${ns} ${process.execPath} ${kscript} ${args}`], {
+      encoding: "utf8",
+      env: { ...process.env, PATH, KSCRIPT_XDP_OBJ: obj },
+      timeout: 120_000,
+    });
+    return { out: (r.stdout + r.stderr).trim(), status: r.status };
+  }
+  function cliOk(ns: string, args: string): string {
+    const r = cli(ns, args);
+    if (r.status !== 0) throw new Error(`kscript ${args}: exit ${r.status}\n${r.out}`);
+    return r.out;
+  }
+  function serve(ns: string, ...args: string[]): void {
+    const c = spawn("ip", ["netns", "exec", ns, process.execPath, self, "serve", ...args], { stdio: "ignore", env: { ...process.env, PATH } });
+    children.push(c);
+  }
+  function dig(ns: string, server: string, q: string): string {
+    return sh(`ip netns exec ${ns} dig @${server} +tries=1 +time=5 ${q}`, false);
+  }
+  function step(name: string, fn: () => string | void): void {
+    const t0 = Date.now();
+    let line: object;
+    try {
+      line = { name, ok: true, detail: fn() ?? "", ms: Date.now() - t0 };
+    } catch (error) {
+      line = { name, ok: false, detail: error instanceof Error ? error.message : String(error), ms: Date.now() - t0 };
+    }
+    appendFileSync(results, JSON.stringify(line) + "\n");
+  }
+  function check(cond: boolean, what: string, output: string): void {
+    if (!cond) throw new Error(`${what}\n${output}`);
+  }
+  const serverLog = () => (existsSync(SERVER_LOG) ? readFileSync(SERVER_LOG, "utf8") : "");
+  const send = async (ns: string, addr: string, port: number, text: string) => {
+    sh(`ip netns exec ${ns} ${process.execPath} ${self} serve send ${addr} ${port} ${text}`);
+    await wait(1000);
+  };
+  const upstreamQueries = () => (existsSync(UPSTREAM_LOG) ? readFileSync(UPSTREAM_LOG, "utf8").split("\n").filter(Boolean) : []);
+  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+  step("module BTF, veth and namespaces", () => {
+    // The kfuncs are callable only with the module's BTF.
+    check(existsSync("/sys/kernel/btf/kscript"), "kscript.ko has BTF", sh("ls /sys/kernel/btf"));
+    sh(`busybox insmod ${vethKo}`); // the host root may lack kmod; busybox-static is there
+    for (const ns of ["cli", "dns", "a", "f", "b"]) sh(`ip netns add ${ns} && ip -n ${ns} link set lo up`);
+    // xdp-dns: clients and the upstream (10.53.0.3) in cli; the hook and the forwarding resolver in dns.
+    sh("ip link add c0 netns cli type veth peer name d0 netns dns");
+    sh("ip -n cli addr add 10.53.0.1/24 dev c0 && ip -n cli addr add 10.53.0.3/24 dev c0 && ip -n cli link set c0 up");
+    sh("ip -n dns addr add 10.53.0.2/24 dev d0 && ip -n dns link set d0 up");
+    // xdp-forward: client a, forwarder f (hook on f0), server b.
+    sh("ip link add a0 netns a type veth peer name f0 netns f && ip link add f1 netns f type veth peer name b0 netns b");
+    sh("ip -n a addr add 10.60.0.1/24 dev a0 && ip -n a link set a0 up && ip -n a route add 10.61.0.0/24 via 10.60.0.2");
+    sh("ip -n f addr add 10.60.0.2/24 dev f0 && ip -n f addr add 10.61.0.1/24 dev f1 && ip -n f link set f0 up && ip -n f link set f1 up");
+    sh("ip netns exec f sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'");
+    sh("ip -n b addr add 10.61.0.2/24 dev b0 && ip -n b link set b0 up && ip -n b route add default via 10.61.0.1");
+    serve("cli", "upstream", "10.53.0.3");
+    serve("dns", "forwarder", "10.53.0.2", "10.53.0.3");
+    serve("b", "logger", "10.61.0.2", "5353");
+    for (const port of ["9", "10", "11"]) serve("dns", "logger", "10.53.0.2", port);
+  });
+  await wait(3000);
+
+  step("deploy --xdp refuses what it cannot do", () => {
+    const noIf = cli("dns", `deploy ${dnsProject}/dist/dns.kscript.json --xdp nosuch0`);
+    check(noIf.status === 1 && /no interface named 'nosuch0'/.test(noIf.out), "missing interface", noIf.out);
+    const notAttached = cli("dns", "detach d0");
+    check(notAttached.status === 1 && /no script is attached to 'd0'/.test(notAttached.out), "detach of nothing", notAttached.out);
+    const ls = cliOk("dns", "ls");
+    check(/no scripts loaded/.test(ls), "a failed deploy leaves nothing loaded", ls);
+    return `${noIf.out} | ${notAttached.out}`;
+  });
+
+  step("xdp-dns deployed on d0 answers the zone", () => {
+    const deployed = cliOk("dns", `deploy ${dnsProject}/dist/dns.kscript.json --xdp d0`);
+    check(/xdpgeneric/.test(sh("ip -n dns link show d0")), "program on d0", sh("ip -n dns link show d0"));
+    cliOk("dns", `rcu set dns example.test/1 "300 0 192.0.2.10"`);
+    cliOk("dns", `rcu set dns www.example.test/1 "300 0 192.0.2.11 192.0.2.12"`);
+    cliOk("dns", `rcu set dns example.test/28 "300 0 2001:db8:0:0:0:0:0:10"`);
+    cliOk("dns", "rcu set dns 0 1000");
+    cliOk("dns", "rcu set dns 1 10.53.0.3");
+    const a = dig("cli", "10.53.0.2", "www.example.test A");
+    check(/www\.example\.test\.\s+300\s+IN\s+A\s+192\.0\.2\.11/.test(a) && /192\.0\.2\.12/.test(a), "A answers", a);
+    check(/flags: qr aa rd/.test(a), "authoritative", a);
+    const aaaa = dig("cli", "10.53.0.2", "example.test AAAA +noedns");
+    check(/AAAA\s+2001:db8::10/.test(aaaa), "AAAA answer", aaaa);
+    check(!upstreamQueries().some((q) => q.startsWith("www.example.test") || q.startsWith("example.test")), "never reached the upstream", upstreamQueries().join(","));
+    return `${deployed}; ${a.match(/Query time: \d+ msec/)?.[0] ?? ""}`;
+  });
+
+  step("xdp-dns caches the upstream's answers", () => {
+    const first = dig("cli", "10.53.0.2", "cached.example.net A");
+    check(/198\.51\.100\.7/.test(first) && /flags: qr rd ra;/.test(first), "first answer from the upstream via the forwarder", first);
+    check(upstreamQueries().filter((q) => q === "cached.example.net/1").length === 1, "upstream asked once", upstreamQueries().join(","));
+    const learned = cliOk("dns", "rcu get dns cached.example.net/1");
+    check(/^600 1600 198\.51\.100\.7 198\.51\.100\.8$/.test(learned), "learned into rcu", learned);
+    cliOk("dns", "rcu set dns 0 1100");
+    const second = dig("cli", "10.53.0.2", "cached.example.net A");
+    check(/cached\.example\.net\.\s+500\s+IN\s+A\s+198\.51\.100\.7/.test(second), "answered from the cache with the TTL left", second);
+    check(upstreamQueries().filter((q) => q === "cached.example.net/1").length === 1, "upstream not asked again", upstreamQueries().join(","));
+    return `learned: ${learned}`;
+  });
+
+  step("xdp-dns passes other traffic", () => {
+    const nx = dig("cli", "10.53.0.2", "missing.example.net A");
+    check(/status: NXDOMAIN/.test(nx), "a name outside the zone reaches the upstream", nx);
+    check(upstreamQueries().includes("missing.example.net/1"), "upstream asked", upstreamQueries().join(","));
+    const tcp = sh(`ip netns exec cli ${process.execPath} ${self} serve tcp-get 10.53.0.2 8080`);
+    check(tcp.trim() === "ok", "TCP passes", tcp);
+    const stats = cliOk("dns", "stats dns");
+    const row = stats.split("\n")[1]?.trim().split(/\s+/) ?? [];
+    check(Number(row[1]) > 0 && row[2] === "0", "calls counted, no errors", stats);
+    return stats.split("\n")[1];
+  });
+
+  step("kscript detach restores plain forwarding (xdp-dns)", () => {
+    const out = cliOk("dns", "detach d0");
+    check(!/xdp/.test(sh("ip -n dns link show d0")), "program gone", sh("ip -n dns link show d0"));
+    const a = dig("cli", "10.53.0.2", "www.example.test A");
+    check(/status: NXDOMAIN/.test(a) && upstreamQueries().includes("www.example.test/1"), "the zone is no longer answered at XDP", a);
+    const ls = cliOk("dns", "ls");
+    check(/no scripts loaded/.test(ls), "script unloaded", ls);
+    return out;
+  });
+
+  step("verdicts hook on d0 deployed", () => cliOk("dns", `deploy ${verdictsProject}/dist/verdicts.kscript.json --xdp d0`));
+  await send("cli", "10.53.0.2", 9, "dropped-1");
+  await send("cli", "10.53.0.2", 10, "error-1");
+  await send("cli", "10.53.0.2", 11, "budget-1");
+  await wait(2000);
+  step("drop works; a script error or budget hit passes the packet", () => {
+    const log = serverLog();
+    check(!log.includes("dropped-1"), "UDP to port 9 dropped", log);
+    check(log.includes("10.53.0.1 error-1"), "the packet of a failing call passes", log);
+    check(log.includes("10.53.0.1 budget-1"), "the packet of a call out of budget passes", log);
+    const stats = cliOk("dns", "stats verdicts");
+    const row = stats.split("\n")[1]?.trim().split(/\s+/) ?? [];
+    check(row[2] === "2" && row[3] === "1", "two errors, one of them the budget", stats);
+    cliOk("dns", "detach d0");
+    return stats.split("\n")[1];
+  });
+  await send("cli", "10.53.0.2", 9, "dropped-2");
+  step("after detach, nothing is dropped", () => {
+    check(serverLog().includes("10.53.0.1 dropped-2"), "UDP to port 9 delivered", serverLog());
+  });
+
+  await (async () => {
+    let mac = "";
+    step("xdp-forward deployed on f0 with compiled rules", () => {
+      const macOf = (ns: string, dev: string) => sh(`ip -n ${ns} -o link show ${dev}`).match(/link\/ether (([0-9a-f]{2}:){5}[0-9a-f]{2})/)![1];
+      const bMac = macOf("b", "b0");
+      const fMac = macOf("f", "f1");
+      mac = bMac;
+      const rules = path.join("/run", "ks-forward.rules");
+      writeFileSync(rules, `-d 10.60.0.2 -p udp --dport 2222 --to-destination 10.61.0.2:5353 --to-mac ${bMac} --from-mac ${fMac} f1\n`);
+      const deployed = cliOk("f", `deploy ${forwardProject}/dist/forward.kscript.json --xdp f0`);
+      const load = cliOk("f", `rules compile ${rules}`);
+      // The compiled rules are a script of kscript rcu set lines; run them with this CLI inside namespace f.
+      writeFileSync("/run/ks-forward.sh", load.replace(/^kscript /gm, `${process.execPath} ${kscript} `));
+      sh("ip netns exec f sh -e /run/ks-forward.sh");
+      return `${deployed}; rules: ${cliOk("f", "rcu get forward fwd:rules")}`;
+    });
+    await send("a", "10.60.0.2", 2222, "redirected-1");
+    await send("a", "10.61.0.2", 5353, "routed-1");
+    step("xdp-forward redirects per its rules", () => {
+      const log = serverLog();
+      check(log.includes("10.60.0.1 redirected-1"), `a datagram to 10.60.0.2:2222 reaches 10.61.0.2:5353 (b0 ${mac})`, log);
+      check(log.includes("10.60.0.1 routed-1"), "unmatched traffic passes and is routed", log);
+      const stats = cliOk("f", "stats forward");
+      check(stats.split("\n")[1]?.trim().split(/\s+/)[2] === "0", "no errors", stats);
+      return stats.split("\n")[1];
+    });
+    step("kscript detach restores plain forwarding (xdp-forward)", () => cliOk("f", "detach f0"));
+    await send("a", "10.60.0.2", 2222, "redirected-2");
+    await send("a", "10.61.0.2", 5353, "routed-2");
+    step("after detach, only routing applies", () => {
+      const log = serverLog();
+      check(!log.includes("redirected-2"), "no redirect without the hook", log);
+      check(log.includes("10.60.0.1 routed-2"), "routing works", log);
+      return "";
+    });
+  })();
+
+  for (const c of children) c.kill();
+  for (const ns of ["cli", "dns", "a", "f", "b"]) sh(`ip netns del ${ns}`, false);
+  appendFileSync(results, JSON.stringify({ name: "done", ok: true, detail: "", ms: 0 }) + "\n");
+}
