@@ -119,7 +119,22 @@ void kscript_xdplua_open(lua_State *L);
 /* script.c, for xdp_hook.c: a loaded script by name (a reference), and its errors. */
 struct kscript_script *kscript_script_get(const char *name);
 void kscript_script_put(struct kscript_script *s);
-void kscript_script_failed(struct kscript_script *s, struct kscript_state *st);
+
+/* An attached xdp hook's result. */
+struct kscript_xdp_result {
+	int action;
+	int redirect;		/* ifindex, for XDP_REDIRECT */
+	size_t size;		/* the packet's new length */
+	u8 *grown;		/* kvmalloc'd bytes of a packet grown past its buffer (the caller's), or NULL */
+};
+
+/*
+ * s's entry on the packet with this CPU's state (bottom halves off): 0 with
+ * the result, or -errno when the script failed (counted and logged; the
+ * packet passes).
+ */
+int kscript_xdp_entry(struct kscript_script *s, u8 *data, size_t len,
+		      struct kscript_xdp_result *r);
 
 /* xdp_hook.c: scripts attached to interfaces, run by the XDP program's kfuncs. */
 int kscript_xdp_init(void);

@@ -175,12 +175,6 @@ void kscript_script_put(struct kscript_script *s)
 	kscript_put(s);
 }
 
-/* Counts and logs the error at the top of st's Lua stack. */
-void kscript_script_failed(struct kscript_script *s, struct kscript_state *st)
-{
-	kscript_record_error(s, st, kscript_errmsg(st->L));
-}
-
 struct kscript_load_args {
 	struct kscript_script *s;
 	const char *text;
@@ -548,6 +542,7 @@ struct kscript_run_args {
 	struct kscript_buf *reply;	/* test-run: results encoded here */
 	/* A hook's call (reply NULL): the results, checked. */
 	lua_Integer code;	/* tls code, xdp action */
+	struct kscript_xdp_result *xdp;
 	char *file;
 	size_t file_size;
 	bool allow;
@@ -617,6 +612,31 @@ static void kscript_tls_results(lua_State *L, struct kscript_run_args *a,
 	a->file[len] = '\0';
 }
 
+/*
+ * An attached xdp hook's verdict: a real action, and the packet as the
+ * script left it, its grown bytes handed over to the caller.
+ */
+static void kscript_xdp_take(lua_State *L, struct kscript_run_args *a)
+{
+	struct kscript_data_buf *pkt = &a->st->input[0];
+	struct kscript_xdp_result *r = a->xdp;
+
+	if (a->code < XDP_ABORTED || a->code > XDP_REDIRECT)
+		luaL_error(L, "%s: %lld is not an xdp action", a->s->name,
+			   a->code);
+	if (a->code == XDP_REDIRECT && !a->st->redirect)
+		luaL_error(L, "%s: redirect without xdp.redirect(ifindex)",
+			   a->s->name);
+	r->action = a->code;
+	r->redirect = a->st->redirect;
+	r->size = pkt->size;
+	r->grown = NULL;
+	if (pkt->ptr != a->input) {
+		r->grown = pkt->spare;
+		pkt->spare = NULL;
+	}
+}
+
 /* Protected: call the function and take what it returned. */
 static int kscript_run_p(lua_State *L)
 {
@@ -659,6 +679,8 @@ static int kscript_run_p(lua_State *L)
 			return luaL_error(L, "%s: %s must return an xdp action",
 					  a->s->name, func);
 		a->code = lua_tointeger(L, base);
+		if (a->xdp)
+			kscript_xdp_take(L, a);
 		if (!b)
 			break;
 		kscript_put_int(b, a->code);
@@ -782,6 +804,17 @@ int kscript_run(const char *name, const char *func, u8 *input,
 	}
 	kscript_put(a.s);
 	return reply->err;
+}
+
+int kscript_xdp_entry(struct kscript_script *s, u8 *data, size_t len,
+		      struct kscript_xdp_result *r)
+{
+	struct kscript_run_args a = {
+		.s = s, .entry = s->entry, .input = data, .input_len = len,
+		.xdp = r,
+	};
+
+	return kscript_call(&s->states[smp_processor_id()], &a, GFP_ATOMIC);
 }
 
 /* Connections (hook.h): the socket hooks' hold on a script. */

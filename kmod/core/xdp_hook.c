@@ -178,79 +178,30 @@ int kscript_xdp_detach(const char *ifname, struct kscript_buf *reply)
 	return -ENOENT;
 }
 
-struct kscript_xdp_call {
-	struct kscript_script *s;
-	struct kscript_state *st;
-	u8 *data;
-	size_t len;
-	lua_Integer action;
-};
-
-/* Protected: the entry on the packet, and a valid verdict from it. */
-static int kscript_xdp_call_p(lua_State *L)
-{
-	struct kscript_xdp_call *c = lua_touserdata(L, 1);
-	const char *name = c->s->name, *entry = c->s->entry;
-
-	if (lua_getglobal(L, entry) != LUA_TFUNCTION)
-		return luaL_error(L, "%s: '%s' is not a function", name, entry);
-	kscript_data_lend(L, &c->st->input[0], c->data, c->len);
-	lua_call(L, 1, 1);
-	if (!lua_isinteger(L, -1))
-		return luaL_error(L, "%s: %s must return an xdp action", name,
-				  entry);
-	c->action = lua_tointeger(L, -1);
-	if (c->action < XDP_ABORTED || c->action > XDP_REDIRECT)
-		return luaL_error(L, "%s: %lld is not an xdp action", name,
-				  c->action);
-	if (c->action == XDP_REDIRECT && !c->st->redirect)
-		return luaL_error(L, "%s: redirect without xdp.redirect(ifindex)",
-				  name);
-	return 0;
-}
-
 /*
- * Runs s on the packet with this CPU's state (bottom halves off: a test-run
- * program runs in process context). The verdict as the program reads it:
- * bits 0-7 the action, 8-31 the size change (signed), 32-63 the redirect
- * ifindex.
+ * Runs s on the packet (bottom halves off: a test-run program runs in
+ * process context). The verdict as the program reads it: bits 0-7 the
+ * action, 8-31 the size change (signed), 32-63 the redirect ifindex.
  */
 static s64 kscript_xdp_call(struct kscript_script *s, struct xdp_buff *xdp)
 {
-	struct kscript_xdp_call c = {
-		.s = s, .data = xdp->data, .len = xdp->data_end - xdp->data,
-	};
+	size_t len = xdp->data_end - xdp->data;
 	struct kscript_xdp_pending *p;
-	struct kscript_data_buf *pkt;
-	s64 verdict = XDP_PASS;
-	lua_State *L;
+	struct kscript_xdp_result r;
+	s64 verdict;
 
-	c.st = &s->states[smp_processor_id()];
-	pkt = &c.st->input[0];
-	L = c.st->L;
-	atomic64_inc(&s->calls);
-	c.st->redirect = 0;
-	klua_enter(L, GFP_ATOMIC);
-	lua_pushcfunction(L, kscript_xdp_call_p);
-	lua_pushlightuserdata(L, &c);
-	if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
-		kscript_script_failed(s, c.st);
-		goto out;
-	}
-	if (pkt->ptr != c.data) {	/* grown into spare bytes */
+	if (kscript_xdp_entry(s, xdp->data, len, &r))
+		return XDP_PASS;
+	if (r.grown) {
 		p = this_cpu_ptr(&kscript_xdp_pending);
 		kscript_xdp_pending_drop(p);
 		p->xdp = xdp;
-		p->bytes = pkt->spare;
-		p->len = pkt->size;
-		pkt->spare = NULL;
+		p->bytes = r.grown;
+		p->len = r.size;
 	}
-	verdict = c.action | ((pkt->size - c.len) & 0xffffff) << 8;
-	if (c.action == XDP_REDIRECT)
-		verdict |= (s64)c.st->redirect << 32;
-out:
-	kscript_data_end(pkt);
-	lua_settop(L, 0);
+	verdict = r.action | ((r.size - len) & 0xffffff) << 8;
+	if (r.action == XDP_REDIRECT)
+		verdict |= (s64)r.redirect << 32;
 	return verdict;
 }
 
