@@ -74,6 +74,20 @@ describe("the socket ULP lua in the kernel VM", () => {
       get(8083, "-X BREW"),
       "kill $P3; wait $P3",
       "dmesg | grep 'kscript: ulp:'",
+      // A connection keeps its state while it lives: with pool_max 2, two open connections hold both, and a
+      // third connection's call fails like a script error (counted; its request passes to the server).
+      "kscript deploy dist/validate.kscript.json",
+      "echo 2 > /sys/module/kscript/parameters/pool_max",
+      `${server} -p 8084 -r ${www} -a validate 2>/dev/null & P4=$!`,
+      "sleep 1",
+      "(printf 'GET /index.html HTTP/1.1\\r\\n'; sleep 5) | busybox nc 127.0.0.1 8084 >/dev/null & H1=$!",
+      "(printf 'GET /index.html HTTP/1.1\\r\\n'; sleep 5) | busybox nc 127.0.0.1 8084 >/dev/null & H2=$!",
+      "sleep 1",
+      get(8084, "-X BREW"),
+      "kscript stats validate",
+      "echo 256 > /sys/module/kscript/parameters/pool_max",
+      "kill $P4 $H1 $H2; wait $P4 $H1 $H2",
+      "kscript unload validate",
     ]);
     const sections = out.split("[status");
     expect(out).toMatch(/deployed 'validate' \(sock, \d+ bytes\)/);
@@ -93,7 +107,8 @@ describe("the socket ULP lua in the kernel VM", () => {
     expect(out).toMatch(/setsockopt ULP_LOADSCRIPT: Invalid argument\nexit=1/);
     expect(out).toMatch(/kscript: ulp: ulp:\d+: '\)' expected/);
     // The erroring script passes the request through to the server, which answers the method it lacks.
-    expect(out).toContain("code=405 curl=0");
+    expect(sections.filter((s) => s.includes("code=405 curl=0")).length, out).toBe(2);
+    expect(out).toMatch(/validate\s+\d+\s+1\s+0\s+0\s+2\s+\d+\s+validate: all 2 Lua states are in use \(pool_max\)/);
     expect(out).not.toMatch(BAD_KERNEL_LOG);
   }, 400_000);
 });
