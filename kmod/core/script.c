@@ -63,9 +63,11 @@ static void kscript_free(struct kscript_script *s)
 	struct kscript_state *st, *tmp;
 	unsigned int i;
 
-	for (i = 0; i < s->nstates; i++)
+	for (i = 0; i < s->nstates; i++) {
 		if (s->states[i].L)
 			klua_close(s->states[i].L);
+		kvfree(s->states[i].snapshot);
+	}
 	list_for_each_entry_safe(st, tmp, &s->pool_all, all_node) {
 		if (st->L)
 			klua_close(st->L);
@@ -731,15 +733,57 @@ static void kscript_put_passthrough(struct kscript_run_args *a)
 }
 
 /* One call into st; 0, or -errno when the script failed (recorded). */
+/* A failed call's reply: its message, and what the hook does instead. */
+static void kscript_put_failure(struct kscript_run_args *a, const char *msg)
+{
+	struct kscript_buf *b = a->reply;
+
+	if (!b)
+		return;
+	kscript_put_bool(b, false);
+	kscript_put_str(b, msg, strnlen(msg, KSCRIPT_REPLY_ERROR_MAX));
+	kscript_put_cstr(b, kscript_run_kind(a));
+	kscript_put_passthrough(a);
+}
+
+/*
+ * A failing xdp hook passes the packet as it came, not half rewritten: keep
+ * a copy (the state's buffer, grown to the largest packet seen).
+ */
+static int kscript_snapshot(struct kscript_state *st, const u8 *data,
+			    size_t len, gfp_t gfp)
+{
+	u8 *buf;
+
+	if (len > st->snapshot_size) {
+		buf = kvmalloc(len, gfp | __GFP_NOWARN);
+		if (!buf)
+			return -ENOMEM;
+		kvfree(st->snapshot);
+		st->snapshot = buf;
+		st->snapshot_size = len;
+	}
+	memcpy(st->snapshot, data, len);
+	return 0;
+}
+
 static int kscript_call(struct kscript_state *st, struct kscript_run_args *a,
 			gfp_t gfp)
 {
+	bool keep = a->s->target == KSCRIPT_XDP && !a->func;
 	struct kscript_buf *b = a->reply;
 	size_t mark = b ? b->len : 0;
 	lua_State *L = st->L;
 	int status;
 
 	atomic64_inc(&a->s->calls);
+	if (keep && kscript_snapshot(st, a->input, a->input_len, gfp)) {
+		static const char nomem[] = "no memory to keep a copy of the packet";
+
+		kscript_record_error(a->s, NULL, nomem);
+		kscript_put_failure(a, nomem);
+		return -ENOMEM;
+	}
 	a->st = st;
 	st->redirect = 0;
 	klua_enter(L, gfp);
@@ -752,15 +796,12 @@ static int kscript_call(struct kscript_state *st, struct kscript_run_args *a,
 	if (status != LUA_OK) {
 		const char *msg = kscript_errmsg(L);
 
+		if (keep)
+			memcpy(a->input, st->snapshot, a->input_len);
 		kscript_record_error(a->s, st, msg);
-		if (b) {
+		if (b)
 			b->len = mark;	/* drop a partly encoded result */
-			kscript_put_bool(b, false);
-			kscript_put_str(b, msg,
-					strnlen(msg, KSCRIPT_REPLY_ERROR_MAX));
-			kscript_put_cstr(b, kscript_run_kind(a));
-			kscript_put_passthrough(a);
-		}
+		kscript_put_failure(a, msg);
 	}
 	lua_settop(L, 0);
 	if (status == LUA_OK)

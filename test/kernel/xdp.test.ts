@@ -42,13 +42,21 @@ const STEPS = [
 
 const VERDICTS = `import type { Data } from "kscript/data";
 import { action, type Action } from "kscript/xdp";
+import { udp_reply } from "kscript/xdplua";
 
-/** UDP to port 9 is dropped; to port 10 the hook raises an error; to port 11 it spins past its budget. */
+/**
+ * UDP to port 9 is dropped; to port 10 the hook raises an error; to port 11 it spins past its budget; to
+ * port 12 it turns the packet into a reply, then raises an error.
+ */
 export function callback(pkt: Data): Action {
   if (pkt.len() < 42 || pkt.getuint16(12) !== 0x0800 || pkt.getbyte(23) !== 17) return action.pass;
   const port = pkt.getuint16(14 + (pkt.getbyte(14) & 15) * 4 + 2);
   if (port === 9) return action.drop;
   if (port === 10) throw new Error("boom");
+  if (port === 12) {
+    udp_reply(pkt, "x");
+    throw new Error("boom after a rewrite");
+  }
   let n = 0;
   while (port === 11) n++;
   return n === 0 ? action.pass : action.aborted;

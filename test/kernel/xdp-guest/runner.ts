@@ -169,7 +169,7 @@ async function main(): Promise<void> {
     serve("cli", "upstream", "10.53.0.3");
     serve("dns", "forwarder", "10.53.0.2", "10.53.0.3");
     serve("b", "logger", "10.61.0.2", "5353");
-    for (const port of ["9", "10", "11"]) serve("dns", "logger", "10.53.0.2", port);
+    for (const port of ["9", "10", "11", "12"]) serve("dns", "logger", "10.53.0.2", port);
   });
   await wait(3000);
 
@@ -239,15 +239,17 @@ async function main(): Promise<void> {
   await send("cli", "10.53.0.2", 9, "dropped-1");
   await send("cli", "10.53.0.2", 10, "error-1");
   await send("cli", "10.53.0.2", 11, "budget-1");
+  await send("cli", "10.53.0.2", 12, "rewritten-1");
   await wait(2000);
   step("drop works; a script error or budget hit passes the packet", () => {
     const log = serverLog();
     check(!log.includes("dropped-1"), "UDP to port 9 dropped", log);
     check(log.includes("10.53.0.1 error-1"), "the packet of a failing call passes", log);
     check(log.includes("10.53.0.1 budget-1"), "the packet of a call out of budget passes", log);
+    check(log.includes("10.53.0.1 rewritten-1"), "a packet rewritten before the error passes as it came", log);
     const stats = cliOk("dns", "stats verdicts");
     const row = stats.split("\n")[1]?.trim().split(/\s+/) ?? [];
-    check(row[2] === "2" && row[3] === "1", "two errors, one of them the budget", stats);
+    check(row[2] === "3" && row[3] === "1", "three errors, one of them the budget", stats);
     cliOk("dns", "detach d0");
     return stats.split("\n")[1];
   });
