@@ -138,7 +138,10 @@ export function unload(name: string): string {
 export function ls(): string {
   const scripts = withDevice((fd) => kernel.list(fd));
   if (scripts.length === 0) return "no scripts loaded";
-  const rows = [["NAME", "TARGET", "ENTRY", "SIZE"], ...scripts.map((s) => [s.name, s.target, s.entry, String(s.size)])];
+  const rows = [
+    ["NAME", "TARGET", "ENTRY", "SIZE", "XDP ON"],
+    ...scripts.map((s) => [s.name, s.target, s.entry, String(s.size), s.interfaces.join(",") || "-"]),
+  ];
   return table(rows);
 }
 

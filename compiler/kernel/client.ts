@@ -137,13 +137,21 @@ export interface ScriptInfo {
   entry: string;
   /** Script text size in bytes. */
   size: number;
+  /** Interfaces of the caller's network namespace whose XDP hook runs it (`kscript deploy --xdp`). */
+  interfaces: string[];
 }
 
 export function list(fd: number): ScriptInfo[] {
   const v = request(fd, Op.list, []);
   const scripts: ScriptInfo[] = [];
-  for (let i = 0; i + 3 < v.length; i += 4) {
-    scripts.push({ name: text(v[i]!), target: text(v[i + 1]!) as Target, entry: text(v[i + 2]!), size: int(v[i + 3]!) });
+  for (let i = 0; i + 4 < v.length; i += 5) {
+    scripts.push({
+      name: text(v[i]!),
+      target: text(v[i + 1]!) as Target,
+      entry: text(v[i + 2]!),
+      size: int(v[i + 3]!),
+      interfaces: text(v[i + 4]!).split(" ").filter((n) => n !== ""),
+    });
   }
   return scripts;
 }

@@ -145,5 +145,8 @@ int kscript_xdp_attach(const char *name, const char *ifname,
 		       struct kscript_buf *reply);
 /* Puts the detached script's name in reply. */
 int kscript_xdp_detach(const char *ifname, struct kscript_buf *reply);
+/* The interfaces running s in the caller's network namespace, as one string. */
+void kscript_xdp_put_ifnames(const struct kscript_script *s,
+			     struct kscript_buf *reply);
 
 #endif /* KSCRIPT_H */

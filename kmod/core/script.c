@@ -465,6 +465,7 @@ int kscript_list(struct kscript_buf *reply)
 		kscript_put_cstr(reply, kscript_targets[s->target]);
 		kscript_put_cstr(reply, s->entry);
 		kscript_put_int(reply, s->size);
+		kscript_xdp_put_ifnames(s, reply);
 	}
 	mutex_unlock(&kscript_registry_lock);
 	return 0;

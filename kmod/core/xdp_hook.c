@@ -178,6 +178,34 @@ int kscript_xdp_detach(const char *ifname, struct kscript_buf *reply)
 	return -ENOENT;
 }
 
+/* The interfaces of the caller's network namespace that run s, as one "eth0 eth1" string. */
+void kscript_xdp_put_ifnames(const struct kscript_script *s,
+			     struct kscript_buf *reply)
+{
+	struct net *net = current->nsproxy->net_ns;
+	char names[KSCRIPT_XDP_SLOTS * IFNAMSIZ];
+	struct kscript_xdp_attach *a;
+	struct net_device *dev;
+	size_t len = 0;
+	int i;
+
+	mutex_lock(&kscript_xdp_lock);
+	for (i = 0; i < KSCRIPT_XDP_SLOTS; i++) {
+		a = rcu_dereference_protected(kscript_xdp_slots[i],
+					      lockdep_is_held(&kscript_xdp_lock));
+		if (!a || a->s != s || a->net_cookie != net->net_cookie)
+			continue;
+		dev = dev_get_by_index(net, a->ifindex);
+		if (!dev)
+			continue;
+		len += scnprintf(names + len, sizeof(names) - len, "%s%s",
+				 len ? " " : "", dev->name);
+		dev_put(dev);
+	}
+	mutex_unlock(&kscript_xdp_lock);
+	kscript_put_str(reply, names, len);
+}
+
 /*
  * Runs s on the packet (bottom halves off: a test-run program runs in
  * process context). The verdict as the program reads it: bits 0-7 the

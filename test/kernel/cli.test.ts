@@ -53,8 +53,8 @@ describe("the kscript CLI in the kernel VM", () => {
     expect(out).toMatch(/deployed 'discard' \(xdp, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'router' \(tls, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'validate' \(sock, \d+ bytes\)\n\[status 0\]/);
-    expect(out).toMatch(/NAME\s+TARGET\s+ENTRY\s+SIZE\n(.*\n){3}/);
-    expect(out).toMatch(/discard\s+xdp\s+callback\s+\d+/);
+    expect(out).toMatch(/NAME\s+TARGET\s+ENTRY\s+SIZE\s+XDP ON\n(.*\n){3}/);
+    expect(out).toMatch(/discard\s+xdp\s+callback\s+\d+\s+-/);
     expect(out).toMatch(/router\s+tls\s+recv\s+\d+/);
     expect(out).toMatch(/validate\s+sock\s+process\s+\d+/);
     expect(out).toMatch(/NAME\s+CALLS\s+ERRORS\s+BUDGET.*\nrouter\s+0\s+0\s+0/);

@@ -122,7 +122,7 @@ function roundTrip(fd: number, target: "xdp" | "tls" | "sock", script: string, c
   load(fd, { name, target, script });
   const loadMs = performance.now() - t0;
   const found = list(fd).find((s) => s.name === name);
-  assert.deepEqual(found, { name, target, entry: { xdp: "callback", tls: "recv", sock: "process" }[target], size: script.length });
+  assert.deepEqual(found, { name, target, entry: { xdp: "callback", tls: "recv", sock: "process" }[target], size: script.length, interfaces: [] });
   check();
   const st = stats(fd, name);
   assert.equal(st.errors, 0);
