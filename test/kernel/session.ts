@@ -4,8 +4,10 @@
  * real `kscript` and the real clients (curl, dig, ip).
  */
 import { spawn } from "node:child_process";
+import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../../compiler/paths.js";
+import { VM_CACHE } from "../../compiler/vm.js";
 
 const bin = path.join(packageRoot, "bin", "kscript.js");
 
@@ -40,4 +42,26 @@ export function vmSession(cwd: string, commands: string[], timeoutMs = 300_000):
       resolve(output.replace(/\r/g, "").replace(/^# /gm, ""));
     });
   });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * This process's folder for a VM run's output (`<prefix>-<pid>` in the VM cache), after removing those of
+ * finished runs; a concurrent run (another process on the same cache) keeps its own.
+ */
+export function runFolder(prefix: string): string {
+  const pattern = new RegExp(`^${prefix}-(\\d+)$`);
+  for (const old of readdirSync(VM_CACHE)) {
+    const pid = pattern.exec(old)?.[1];
+    if (pid !== undefined && !alive(Number(pid))) rmSync(path.join(VM_CACHE, old), { recursive: true, force: true });
+  }
+  return path.join(VM_CACHE, `${prefix}-${process.pid}`);
 }

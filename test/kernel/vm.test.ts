@@ -6,7 +6,7 @@
  * installable); with KSCRIPT_REQUIRE_KERNEL=1 (CI) those are failures instead.
  */
 import { execFileSync } from "node:child_process";
-import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,7 @@ import { CORPUS } from "../conformance/corpus.js";
 import { emulatorBackend } from "../conformance/emulator.js";
 import { expectConformance, expectSameOutcome } from "../conformance/expect.js";
 import { scenarios } from "./guest/scenarios.js";
-import { BAD_KERNEL_LOG } from "./session.js";
+import { BAD_KERNEL_LOG, runFolder } from "./session.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
@@ -43,15 +43,6 @@ function cannotRun(reason: string): void {
   console.warn(`kernel tests skipped: ${reason}`);
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function timed<T>(label: string, times: string[], fn: () => T): T {
   const t0 = performance.now();
   const v = fn();
@@ -68,12 +59,7 @@ beforeAll(async () => {
     if (error instanceof VmUnavailable) return cannotRun(error.message);
     throw error;
   }
-  // Logs of finished runs go; concurrent runs (another process on this cache) keep theirs.
-  for (const old of readdirSync(cache)) {
-    const pid = /^run-(\d+)$/.exec(old)?.[1];
-    if (pid !== undefined && !alive(Number(pid))) rmSync(join(cache, old), { recursive: true, force: true });
-  }
-  const out = join(cache, `run-${process.pid}`);
+  const out = runFolder("run");
   timed("client build", times, () =>
     execFileSync(
       process.execPath,

@@ -7,12 +7,13 @@
  * Skips with a printed reason when the VM cannot run here; with KSCRIPT_REQUIRE_KERNEL=1 (CI) that fails.
  */
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { VM_CACHE, VmUnavailable, bootVm, prepareVm, readInitLog } from "../../compiler/vm.js";
+import { runFolder } from "./session.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const repo = resolve(here, "../..");
@@ -76,15 +77,6 @@ let init: Map<string, string> = new Map();
 let logs = "";
 let work: string | undefined;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function kscript(...args: string[]): void {
   const r = spawnSync(process.execPath, [bin, ...args], { encoding: "utf8" });
   if (r.status !== 0) throw new Error(`kscript ${args.join(" ")}: ${r.stdout}${r.stderr}`);
@@ -112,12 +104,7 @@ beforeAll(async () => {
   writeFileSync(join(work, "verdicts", "kscript.json"), '{ "hooks": [{ "name": "verdicts", "entry": "src/verdicts.ts", "target": "xdp" }] }\n');
   writeFileSync(join(work, "verdicts", "src", "verdicts.ts"), VERDICTS);
   kscript("build", join(work, "verdicts"));
-  // Logs of finished runs go; a concurrent run (another process on this cache) keeps its own.
-  for (const old of readdirSync(VM_CACHE)) {
-    const pid = /^xdp-run-(\d+)$/.exec(old)?.[1];
-    if (pid !== undefined && !alive(Number(pid))) rmSync(join(VM_CACHE, old), { recursive: true, force: true });
-  }
-  const out = join(VM_CACHE, `xdp-run-${process.pid}`);
+  const out = runFolder("xdp-run");
   execFileSync(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", join(here, "xdp-guest/tsconfig.json"), "--outDir", join(out, "js")], {
     stdio: "inherit",
   });
