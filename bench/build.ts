@@ -6,7 +6,7 @@
  */
 import { spawnSync } from "node:child_process";
 import path from "node:path";
-import { packageRoot } from "../compiler/paths.js";
+import { packageRoot } from "../common/paths.js";
 
 const rounds = Number(process.argv[2] ?? 5);
 const project = path.join(packageRoot, "bench", "build-project");

@@ -13,8 +13,8 @@ import { execFileSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { packageRoot } from "../compiler/paths.js";
-import { VM_CACHE, bootVm, prepareVm } from "../compiler/vm.js";
+import { packageRoot } from "../common/paths.js";
+import { VM_CACHE, bootVm, prepareVm } from "../vm/vm.js";
 import type { BenchResult } from "./ktls-guest.js";
 
 const seconds = Number(process.argv[2] ?? 5);

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { Builder } from "../compiler/build.js";
 import { loadProject } from "../compiler/project.js";
-import { packageRoot } from "../compiler/paths.js";
+import { packageRoot } from "../common/paths.js";
 
 const edits = Number(process.argv[2] ?? 30);
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-watch-"));

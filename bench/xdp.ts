@@ -71,7 +71,7 @@ function guest(out: string, work: string, bpf: string, runs: string): void {
 }
 
 async function host(runs: string): Promise<number> {
-  const { VM_CACHE, VmUnavailable, bootVm, prepareVm } = await import("../compiler/vm.js");
+  const { VM_CACHE, VmUnavailable, bootVm, prepareVm } = await import("../vm/vm.js");
   const { udpPacket } = await import("../runtime/testing.js");
   let image;
   try {

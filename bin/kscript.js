@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The CLI runs from the compiled dist/ (built by `npm install` through the prepare script).
-import { main } from "../dist/compiler/cli.js";
+import { main } from "../dist/cli/main.js";
 
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),

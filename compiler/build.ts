@@ -8,7 +8,7 @@ import fs from "node:fs";
 import path from "node:path";
 import ts from "./typescript.cjs";
 import { checkSourceFile } from "./check-ts.js";
-import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { diagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { moduleClosure, packageHook, type HookPackage, type PackageOptions, type PackageResult } from "./package.js";
 import { loadProject, type HookSpec, type Project } from "./project.js";
 import {
@@ -19,7 +19,7 @@ import {
   transpileProgram,
   type LuaModule,
 } from "./transpile.js";
-import { TARGET_ENTRY, type Target } from "./dialect.js";
+import { TARGET_ENTRY, type Target } from "../common/dialect.js";
 
 export interface BuildResult {
   ok: boolean;

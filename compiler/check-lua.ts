@@ -4,8 +4,8 @@
  * requires of anything that is not a bundled module.
  */
 import type * as lp from "luaparse";
-import { LIBRARIES, allowedGlobals, type Target } from "./dialect.js";
-import type { Code } from "./diagnostics.js";
+import { LIBRARIES, allowedGlobals, type Target } from "../common/dialect.js";
+import type { Code } from "../common/diagnostics.js";
 import { LuaSyntaxError, analyzeScopes, parseLua, rangeOf, walk } from "./lua/ast.js";
 
 export interface LuaViolation {

@@ -4,8 +4,8 @@
  * (code TSTL writes itself, lualib helpers) is caught again on the final Lua by check-lua.
  */
 import ts from "./typescript.cjs";
-import { BINDINGS, GLOBAL_MODULES, INTRINSIC_MODULES, TYPE_MODULES, type Target } from "./dialect.js";
-import { diagnostic, type Code, type Diagnostic } from "./diagnostics.js";
+import { BINDINGS, GLOBAL_MODULES, INTRINSIC_MODULES, TYPE_MODULES, type Target } from "../common/dialect.js";
+import { diagnostic, type Code, type Diagnostic } from "../common/diagnostics.js";
 
 /** Lua facilities a hook must never reach, whatever the TypeScript declares. */
 const FORBIDDEN_LUA = new Set([

@@ -7,11 +7,11 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { BINDINGS, DEFAULT_LIMITS, SIZE_BUDGET, TARGET_ENTRY, type Target } from "./dialect.js";
-import { diagnostic, type Diagnostic } from "./diagnostics.js";
+import { BINDINGS, DEFAULT_LIMITS, SIZE_BUDGET, TARGET_ENTRY, type Target } from "../common/dialect.js";
+import { diagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { checkLua } from "./check-lua.js";
 import { minifyLua } from "./lua/minify.js";
-import { packageRoot } from "./paths.js";
+import { packageRoot } from "../common/paths.js";
 import { compose, encodeMap, lookup, type DecodedMap, type Segment, type SourceMapV3 } from "./sourcemap.js";
 import { LUALIB_MODULE, lualibModule, type LuaModule } from "./transpile.js";
 import { HELPER_PREFIX } from "./plugin.js";

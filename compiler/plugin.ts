@@ -7,7 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import ts from "./typescript.cjs";
 import lua from "./tstl.cjs";
-import { GLOBAL_MODULES, INTRINSIC_MODULES } from "./dialect.js";
+import { GLOBAL_MODULES, INTRINSIC_MODULES } from "../common/dialect.js";
 import { integerValue } from "./check-ts.js";
 
 type LuaExpression = lua.Expression;

@@ -6,8 +6,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import ts from "./typescript.cjs";
-import { isTarget, type Target } from "./dialect.js";
-import { UsageError, diagnostic } from "./diagnostics.js";
+import { isTarget, type Target } from "../common/dialect.js";
+import { UsageError, diagnostic } from "../common/diagnostics.js";
 import type { Manifest } from "./package.js";
 
 export interface HookSpec {

@@ -11,7 +11,7 @@ import tstl from "./tstl.cjs";
 import { buildMinimalLualibBundle, findUsedLualibFeatures } from "typescript-to-lua/dist/LuaLib.js";
 import { createPlugin } from "./plugin.js";
 import { decodeMap, type DecodedMap, type SourceMapV3 } from "./sourcemap.js";
-import { packageRoot } from "./paths.js";
+import { packageRoot } from "../common/paths.js";
 
 export interface LuaModule {
   /** The name other modules `require` it by. */

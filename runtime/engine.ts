@@ -3,8 +3,9 @@
  * model"): the dialect's globals only, text-only loading, an instruction budget per call, a memory cap,
  * a stack guard, 64-bit integer semantics (fengari64.ts), and N states sharing one `rcu` table.
  */
-import { BINDINGS, DEFAULT_LIMITS, LIBRARIES, allowedGlobals, type Target } from "../compiler/dialect.js";
-import { BINDING_INSTALLERS, type BindingContext } from "./bindings/index.js";
+import { BINDINGS, DEFAULT_LIMITS, LIBRARIES, allowedGlobals, type Target } from "../common/dialect.js";
+import { BINDING_INSTALLERS } from "./bindings/index.js";
+import type { BindingContext } from "./bindings/context.js";
 import { EXCEEDS, EmulatorFault, type FaultKind } from "./kint.js";
 import { fengari, lauxlib, lua, lualib, to_jsstring, to_luastring } from "./fengari64.js";
 import { measureLive } from "./heap.js";

@@ -1,12 +1,12 @@
 /**
  * What `kscript test --kernel` runs inside the VM: the project's tests through `runTests`, with `loadHook` on
- * the kernel backend. Usage (by compiler/vm's init): node kernel-runner.js OUTDIR PROJECT [vitest args…];
+ * the kernel backend. Usage (by vm/init.sh): node kernel-runner.js OUTDIR PROJECT [vitest args…];
  * vitest's exit code is written to OUTDIR/exit-code for the host.
  */
 import fs from "node:fs";
 import path from "node:path";
-import { runTests } from "./cli-test.js";
-import { BACKEND_ENV } from "./kernel-hook.js";
+import { runTests } from "./run-tests.js";
+import { BACKEND_ENV } from "./backends/kernel.js";
 
 const [out, project, ...vitestArgs] = process.argv.slice(2);
 process.env[BACKEND_ENV] = "kernel";

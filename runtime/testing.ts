@@ -6,14 +6,14 @@
 import fs from "node:fs";
 import path from "node:path";
 import { buildEntry } from "../compiler/build.js";
-import { TARGET_ENTRY, isTarget, type Target } from "../compiler/dialect.js";
-import { formatDiagnostic } from "../compiler/diagnostics.js";
+import { TARGET_ENTRY, isTarget, type Target } from "../common/dialect.js";
+import { formatDiagnostic } from "../common/diagnostics.js";
 import { readPackage, type HookPackage, type Manifest } from "../compiler/package.js";
 import { originalPosition, type SourceMapV3 } from "../compiler/sourcemap.js";
 import { DataRef, ByteBuffer } from "./bindings/data.js";
 import { actionName, type XdpActionName } from "./bindings/xdp.js";
 import { Engine, type Limits } from "./engine.js";
-import { instantiateInKernel, kernelBackendSelected } from "./kernel-hook.js";
+import { instantiateInKernel, kernelBackendSelected } from "./backends/kernel.js";
 import type { RcuKey, RcuValue } from "./bindings/rcu.js";
 import type { LuaValue } from "./values.js";
 

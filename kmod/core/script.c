@@ -28,7 +28,7 @@ static const char *const kscript_targets[KSCRIPT_NTARGETS] = {
 	[KSCRIPT_SOCK] = "sock",
 };
 
-/* Script size budgets, as compiler/dialect.ts SIZE_BUDGET. */
+/* Script size budgets, as common/dialect.ts SIZE_BUDGET. */
 static const size_t kscript_size_max[KSCRIPT_NTARGETS] = {
 	[KSCRIPT_XDP] = 8192,
 	[KSCRIPT_TLS] = 65536,
@@ -189,7 +189,7 @@ static int kscript_load_p(lua_State *L)
 	struct kscript_load_args *a = lua_touserdata(L, 1);
 	char chunkname[KSCRIPT_NAME_MAX + 2];
 
-	/* The bindings of compiler/dialect.ts BINDINGS, by target. */
+	/* The bindings of common/dialect.ts BINDINGS, by target. */
 	kscript_data_open(L);
 	if (a->s->target == KSCRIPT_XDP) {
 		kscript_xdp_open(L);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* /dev/kscript framing, version 1 (kmod/README.md, compiler/kernel/protocol.ts). */
+/* /dev/kscript framing, version 1 (kmod/README.md, device/protocol.ts). */
 #ifndef KSCRIPT_WIRE_H
 #define KSCRIPT_WIRE_H
 

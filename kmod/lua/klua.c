@@ -24,7 +24,7 @@
 /* Stack per level of lstrlib's match() (56 bytes measured), rounded up. */
 #define KLUA_MATCH_FRAME	80
 
-/* The dialect's globals; test/kernel checks them against compiler/dialect.ts. */
+/* The dialect's globals; test/kernel checks them against common/dialect.ts. */
 static const char *const klua_base[] = {
 	"assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
 	"print", "rawequal", "rawget", "rawlen", "rawset", "select",

@@ -7,7 +7,7 @@
  */
 import { lauxlib, lua, to_luastring } from "../fengari64.js";
 import { exact } from "../kint.js";
-import type { BindingContext } from "./index.js";
+import type { BindingContext } from "./context.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari states are untyped. */
 

@@ -1,18 +1,9 @@
 /** The emulated kernel bindings, one file each; every installer leaves its global table on the stack. */
-import type { SharedRcu } from "./rcu.js";
+import type { BindingContext } from "./context.js";
 import { install as installData } from "./data.js";
 import { install as installRcu } from "./rcu.js";
 import { install as installXdp } from "./xdp.js";
 import { install as installXdplua } from "./xdplua.js";
-
-/** What a state's bindings share with the engine and with the test that drives it. */
-export interface BindingContext {
-  /** The one `rcu` store of all per-CPU states. */
-  rcu: SharedRcu;
-  cpu: number;
-  /** Set by `xdp.redirect` during the current call. */
-  redirect?: number;
-}
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari states are untyped. */
 export const BINDING_INSTALLERS: Readonly<Record<string, (L: any, ctx: BindingContext) => void>> = {

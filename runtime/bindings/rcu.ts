@@ -6,12 +6,11 @@
  */
 import { lauxlib, lua, to_luastring } from "../fengari64.js";
 import { latin1 } from "../values.js";
-import type { BindingContext } from "./index.js";
+import type { BindingContext, RcuKey, RcuStore, RcuValue } from "./context.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari states are untyped. */
 
-export type RcuKey = string | number;
-export type RcuValue = string | number | boolean;
+export type { RcuKey, RcuValue };
 
 export const RCU_MAX_KEY = 255;
 export const RCU_MAX_VALUE = 4096;
@@ -19,7 +18,7 @@ export const RCU_MAX_VALUE = 4096;
 export const RCU_MAX_ENTRIES = 4096;
 
 /** The shared table; keys are kept as `s:<bytes>` / `i:<n>` so "1" and 1 stay distinct, as in Lua. */
-export class SharedRcu {
+export class SharedRcu implements RcuStore {
   private readonly map = new Map<string, RcuValue>();
 
   private static slot(key: RcuKey): string {
@@ -30,7 +29,6 @@ export class SharedRcu {
     return this.map.get(SharedRcu.slot(key));
   }
 
-  /** Stores or (undefined) removes a key; false when the table is full and the key is new. */
   set(key: RcuKey, value: RcuValue | undefined): boolean {
     const slot = SharedRcu.slot(key);
     if (value === undefined) this.map.delete(slot);

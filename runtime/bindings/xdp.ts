@@ -4,7 +4,7 @@
  * the target interface for this packet and returns `action.redirect`.
  */
 import { lauxlib, lua, to_luastring } from "../fengari64.js";
-import type { BindingContext } from "./index.js";
+import type { BindingContext } from "./context.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari states are untyped. */
 

@@ -9,7 +9,7 @@ import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { buildEntry } from "../../compiler/build.js";
-import { isTarget, type Target } from "../../compiler/dialect.js";
+import { isTarget, type Target } from "../../common/dialect.js";
 
 const fixtures = path.resolve(import.meta.dirname, "../fixtures/violations");
 

@@ -4,7 +4,7 @@
  * module through /dev/kscript's test-run request later. Inputs and results are plain data (hex strings
  * for bytes) so they cross to a VM unchanged.
  */
-import type { Target } from "../../compiler/dialect.js";
+import type { Target } from "../../common/dialect.js";
 
 /** One call into the hook's entry. */
 export interface CallInput {

@@ -1,6 +1,6 @@
 /** Runs every binding's conformance cases on the emulator backend (the kernel runs them in test/kernel). */
 import { describe, expect, test } from "vitest";
-import { BINDINGS } from "../../compiler/dialect.js";
+import { BINDINGS } from "../../common/dialect.js";
 import { CORPUS } from "./corpus.js";
 import { emulatorBackend } from "./emulator.js";
 import { expectConformance } from "./expect.js";

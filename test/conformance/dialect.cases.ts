@@ -1,5 +1,5 @@
 /**
- * The dialect itself (compiler/dialect.ts), on every backend: what exists, what is refused, and how strings
+ * The dialect itself (common/dialect.ts), on every backend: what exists, what is refused, and how strings
  * and numbers convert. Written as `tls` hooks because their entry takes and returns plain values.
  */
 import type { ConformanceCase } from "./backend.js";

@@ -1,7 +1,7 @@
 /** The conformance backend that runs cases in the local engine. */
 import { ByteBuffer, DataRef } from "../../runtime/bindings/data.js";
 import { Engine, HookError } from "../../runtime/engine.js";
-import { TARGET_ENTRY, type Target } from "../../compiler/dialect.js";
+import { TARGET_ENTRY, type Target } from "../../common/dialect.js";
 import type { LuaValue } from "../../runtime/values.js";
 import { hex, unhex, type Backend, type CallInput, type CallResult, type CaseInput, type CaseResult } from "./backend.js";
 

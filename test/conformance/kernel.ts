@@ -3,8 +3,8 @@
  * name, seed rcu as user space would, test-run each call, read rcu back, unload. Runs where the device is
  * (inside the test VM).
  */
-import { load, rcuGet, rcuSet, testRun, unload, type RcuValue } from "../../compiler/kernel/client.js";
-import type { Target } from "../../compiler/dialect.js";
+import { load, rcuGet, rcuSet, testRun, unload, type RcuValue } from "../../device/client.js";
+import type { Target } from "../../common/dialect.js";
 import { hex, unhex, type Backend, type CallInput, type CallResult, type CaseInput, type CaseResult } from "./backend.js";
 
 const latin1 = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));

@@ -4,7 +4,7 @@
  * require, debug or float math would fail here the way it fails in the kernel.
  */
 import { spawnSync } from "node:child_process";
-import { BASE_FUNCTIONS, LIBRARIES } from "../../compiler/dialect.js";
+import { BASE_FUNCTIONS, LIBRARIES } from "../../common/dialect.js";
 
 export function lua53Available(): boolean {
   return spawnSync("lua5.3", ["-v"]).status === 0;

@@ -6,9 +6,9 @@
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../compiler/paths.js";
-import { VmUnavailable, prepareVm } from "../../compiler/vm.js";
-import { listTemplates } from "../../compiler/init.js";
+import { packageRoot } from "../../common/paths.js";
+import { VmUnavailable, prepareVm } from "../../vm/vm.js";
+import { listTemplates } from "../../cli/init.js";
 import { vmSession } from "./session.js";
 
 const bin = path.join(packageRoot, "bin", "kscript.js");

@@ -1,6 +1,6 @@
 /** The /dev/kscript framing and the client's error mapping, without a kernel. */
 import { describe, expect, it } from "vitest";
-import { KscriptError, openDevice } from "../../compiler/kernel/client.js";
+import { KscriptError, openDevice } from "../../device/client.js";
 import {
   HEADER_SIZE,
   MAGIC,
@@ -11,7 +11,7 @@ import {
   decodeValues,
   encodeRequest,
   replyLength,
-} from "../../compiler/kernel/protocol.js";
+} from "../../device/protocol.js";
 
 /** A reply as the module builds it: header with status, then the payload of an encoded request. */
 function reply(op: number, status: number, payload: Buffer): Buffer {

@@ -6,8 +6,8 @@
 import { spawn } from "node:child_process";
 import { readdirSync, rmSync } from "node:fs";
 import path from "node:path";
-import { packageRoot } from "../../compiler/paths.js";
-import { VM_CACHE } from "../../compiler/vm.js";
+import { packageRoot } from "../../common/paths.js";
+import { VM_CACHE } from "../../vm/vm.js";
 
 const bin = path.join(packageRoot, "bin", "kscript.js");
 

@@ -8,8 +8,8 @@ import { spawnSync } from "node:child_process";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../compiler/paths.js";
-import { VmUnavailable, prepareVm } from "../../compiler/vm.js";
+import { packageRoot } from "../../common/paths.js";
+import { VmUnavailable, prepareVm } from "../../vm/vm.js";
 import { BAD_KERNEL_LOG, vmSession } from "./session.js";
 
 const bin = path.join(packageRoot, "bin", "kscript.js");

@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
-import { VM_CACHE, VmUnavailable, bootVm, prepareVm, readInitLog, type VmImage } from "../../compiler/vm.js";
+import { VM_CACHE, VmUnavailable, bootVm, prepareVm, readInitLog, type VmImage } from "../../vm/vm.js";
 import type { ConformanceOutcome, ScenarioResult } from "./guest/main.js";
 import { CORPUS } from "../conformance/corpus.js";
 import { emulatorBackend } from "../conformance/emulator.js";

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../compiler/paths.js";
+import { packageRoot } from "../../common/paths.js";
 
 const bin = path.join(packageRoot, "bin", "kscript.js");
 let work: string;

@@ -12,7 +12,7 @@ import os from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { VM_CACHE, VmUnavailable, bootVm, prepareVm, readInitLog } from "../../compiler/vm.js";
+import { VM_CACHE, VmUnavailable, bootVm, prepareVm, readInitLog } from "../../vm/vm.js";
 import { runFolder } from "./session.js";
 
 const here = dirname(fileURLToPath(import.meta.url));

@@ -4,8 +4,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { rulesCommand } from "../../compiler/rules/cli.js";
-import { compileRules } from "../../compiler/rules/index.js";
+import { rulesCommand } from "../../cli/rules.js";
+import { compileRules } from "../../rules/index.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-rules-"));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));

@@ -2,8 +2,8 @@
 import fs from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatDiagnostic } from "../../compiler/diagnostics.js";
-import { COUNT_KEY, MAX_RULES, compileRules, interfaceKey } from "../../compiler/rules/index.js";
+import { formatDiagnostic } from "../../common/diagnostics.js";
+import { COUNT_KEY, MAX_RULES, compileRules, interfaceKey } from "../../rules/index.js";
 
 const fixture = path.join(import.meta.dirname, "fixtures", "bad.rules");
 const at = (r: ReturnType<typeof compileRules>) => r.diagnostics.map((d) => `${d.code}@${d.line}:${d.column}`);

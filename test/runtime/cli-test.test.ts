@@ -3,7 +3,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, test } from "vitest";
-import { runTests } from "../../runtime/cli-test.js";
+import { runTests } from "../../runtime/run-tests.js";
 
 const HOOK = `import type { Data } from "kscript/data";
 import { action, type Action } from "kscript/xdp";

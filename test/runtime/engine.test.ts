@@ -1,6 +1,6 @@
 /** The engine's sandbox and safety limits: what a hook can touch, and how runaway hooks are stopped. */
 import { describe, expect, test } from "vitest";
-import { LIBRARIES, allowedGlobals, type Target } from "../../compiler/dialect.js";
+import { LIBRARIES, allowedGlobals, type Target } from "../../common/dialect.js";
 import { Engine, HookError } from "../../runtime/engine.js";
 
 const engine = (code: string, target: Target | "module" = "module", limits = {}) =>

@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { packageRoot } from "../../compiler/paths.js";
+import { packageRoot } from "../../common/paths.js";
 
 function projectWithKscriptInstalled(source: string): ts.Program {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-editor-"));

@@ -7,8 +7,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { listTemplates } from "../../compiler/init.js";
-import { packageRoot } from "../../compiler/paths.js";
+import { listTemplates } from "../../cli/init.js";
+import { packageRoot } from "../../common/paths.js";
 
 const bin = path.join(packageRoot, "bin", "kscript.js");
 const kscript = (args: string[], cwd: string) => spawnSync(process.execPath, [bin, ...args], { cwd, encoding: "utf8" });

@@ -4,7 +4,7 @@
  * (outdir is argv[2], a 9p share the host reads back and judges).
  */
 import { appendFileSync } from "node:fs";
-import { closeDevice, openDevice } from "../../../compiler/kernel/client.js";
+import { closeDevice, openDevice } from "../../../device/client.js";
 import { scenarios } from "./scenarios.js";
 import { CORPUS } from "../../conformance/corpus.js";
 import { kernelBackend } from "../../conformance/kernel.js";

@@ -7,7 +7,7 @@ import { fork, spawnSync } from "node:child_process";
 import { closeSync, constants, openSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { BASE_FUNCTIONS, BINDINGS, LIBRARIES, allowedGlobals } from "../../../compiler/dialect.js";
+import { BASE_FUNCTIONS, BINDINGS, LIBRARIES, allowedGlobals } from "../../../common/dialect.js";
 import {
   KscriptError,
   type RunResult,
@@ -19,8 +19,8 @@ import {
   stats,
   testRun,
   unload,
-} from "../../../compiler/kernel/client.js";
-import { HEADER_SIZE, Op, REQUEST_MAX, decodeReply, encodeRequest } from "../../../compiler/kernel/protocol.js";
+} from "../../../device/client.js";
+import { HEADER_SIZE, Op, REQUEST_MAX, decodeReply, encodeRequest } from "../../../device/protocol.js";
 
 export interface Scenario {
   name: string;
@@ -207,7 +207,7 @@ export const scenarios: Scenario[] = [
     },
   },
   {
-    name: "the kernel's globals are exactly compiler/dialect.ts for xdp, bindings included",
+    name: "the kernel's globals are exactly common/dialect.ts for xdp, bindings included",
     run: (fd) => {
       const dump = `
         ${XDP}

@@ -5,7 +5,7 @@
  *   open        only open the device and print the error code and message (run without privileges)
  */
 import assert from "node:assert/strict";
-import { KscriptError, closeDevice, openDevice, testRun } from "../../../compiler/kernel/client.js";
+import { KscriptError, closeDevice, openDevice, testRun } from "../../../device/client.js";
 
 const [mode, ...args] = process.argv.slice(2);
 

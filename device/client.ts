@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { constants } from "node:os";
-import { TARGET_ENTRY, type Target } from "../dialect.js";
+import { TARGET_ENTRY, type Target } from "../common/dialect.js";
 import {
   type DecodedValue,
   HEADER_SIZE,

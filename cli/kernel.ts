@@ -7,12 +7,12 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { isTarget, type Target } from "./dialect.js";
-import { UsageError, diagnostic } from "./diagnostics.js";
-import * as kernel from "./kernel/index.js";
-import { KscriptError } from "./kernel/index.js";
-import { packageRoot } from "./paths.js";
-import { PackageError, readPackage, type HookPackage } from "./package.js";
+import { isTarget, type Target } from "../common/dialect.js";
+import { UsageError, diagnostic } from "../common/diagnostics.js";
+import * as kernel from "../device/index.js";
+import { KscriptError } from "../device/index.js";
+import { packageRoot } from "../common/paths.js";
+import { PackageError, readPackage, type HookPackage } from "../compiler/package.js";
 
 function withDevice<T>(action: (fd: number) => T): T {
   const fd = kernel.openDevice();

@@ -4,8 +4,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { diagnostic, formatDiagnostic, type Diagnostic } from "../diagnostics.js";
-import { COUNT_KEY, compileRules, interfaceKey, type RulesResult } from "./index.js";
+import { diagnostic, formatDiagnostic, type Diagnostic } from "../common/diagnostics.js";
+import { COUNT_KEY, compileRules, interfaceKey, type RulesResult } from "../rules/index.js";
 
 export const RULES_USAGE = `usage: kscript rules <command> FILE [--json]
 

@@ -146,7 +146,7 @@ export const CATALOG = {
     title: "unknown target",
     message: "'{0}' is not a hook target. Use one of: xdp, tls, sock (or leave it out to build a plain module).",
   },
-  // KS5xxx: forwarding rule files (compiler/rules/, `kscript rules`).
+  // KS5xxx: forwarding rule files (rules/, `kscript rules`).
   KS5001: {
     title: "unknown rule option",
     message: "'{0}' is not a rule option. {1}",

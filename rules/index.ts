@@ -2,7 +2,7 @@
  * Forwarding rules for the xdp-forward template: rule text in, rcu entries out. Lexing and parsing use
  * chevrotain (lexer.ts, parser.ts), the semantic check is check.ts, and entries.ts encodes what the hook reads.
  */
-import type { Diagnostic } from "../diagnostics.js";
+import type { Diagnostic } from "../common/diagnostics.js";
 import { checkRules, type ForwardRule } from "./check.js";
 import { compileEntries, type CompiledRules } from "./entries.js";
 import { parseRules } from "./parser.js";

@@ -4,7 +4,7 @@
  * still lets every other line be checked.
  */
 import { EmbeddedActionsParser, type IRecognitionException, type IToken } from "chevrotain";
-import { diagnostic, type Diagnostic } from "../diagnostics.js";
+import { diagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { OPTIONS, Option, TOKENS, Word, Newline, optionOf, ruleLexer, type OptionSpec } from "./lexer.js";
 
 export interface ParsedOption {

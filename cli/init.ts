@@ -5,8 +5,8 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { UsageError, diagnostic } from "./diagnostics.js";
-import { packageRoot } from "./paths.js";
+import { UsageError, diagnostic } from "../common/diagnostics.js";
+import { packageRoot } from "../common/paths.js";
 
 const TEMPLATES_DIR = path.join(packageRoot, "templates");
 /** Build output and installed packages of a template used in place are not part of it. */

@@ -7,9 +7,9 @@
 import { spawn, spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { packageRoot } from "./paths.js";
+import { packageRoot } from "../common/paths.js";
 
-const SCRIPTS = path.join(packageRoot, "compiler", "vm");
+const SCRIPTS = path.join(packageRoot, "vm");
 export const VM_CACHE = path.join(packageRoot, ".cache", "kernel");
 
 /** The VM cannot run on this machine (not root, not x86-64 Linux, packages not installable). */

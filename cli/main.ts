@@ -6,13 +6,13 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Builder, type BuildResult } from "./build.js";
-import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "./diagnostics.js";
+import { Builder, type BuildResult } from "../compiler/build.js";
+import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { formatTemplateList, initProject } from "./init.js";
-import { loadProject } from "./project.js";
-import { VmUnavailable, bootVm, prepareVm, readInitLog, type VmImage } from "./vm.js";
-import * as kernel from "./cli-kernel.js";
-import { KscriptError } from "./kernel/index.js";
+import { loadProject } from "../compiler/project.js";
+import { VmUnavailable, bootVm, prepareVm, readInitLog, type VmImage } from "../vm/vm.js";
+import * as kernel from "./kernel.js";
+import { KscriptError } from "../device/index.js";
 
 const USAGE = `usage: kscript <command> [options]
 
@@ -149,7 +149,7 @@ function runOnce(builder: Builder, options: Options): BuildResult {
 export async function main(argv: string[], cwd = process.cwd()): Promise<number> {
   // Rule files have their own small command line (check/compile), with its own help; loaded on demand because
   // the parser library costs every other command's start-up time.
-  if (argv[0] === "rules") return (await import("./rules/cli.js")).rulesCommand(argv.slice(1), cwd);
+  if (argv[0] === "rules") return (await import("./rules.js")).rulesCommand(argv.slice(1), cwd);
   try {
     const parsed = parseArgs(argv);
     if (parsed === "help") {
@@ -183,7 +183,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
         const root = path.resolve(cwd, dir);
         if (!fs.existsSync(root)) throw new UsageError(diagnostic("KS4002", [root, "Give the folder of a kscript project."]));
         if (parsed.flags.has("kernel")) return await testInKernel(root, vitestArgs);
-        const { runTests } = await import("../runtime/cli-test.js");
+        const { runTests } = await import("../runtime/run-tests.js");
         return await runTests(root, vitestArgs);
       }
       case "vm": {

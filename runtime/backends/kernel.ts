@@ -4,13 +4,13 @@
  * file that passed in the emulator now runs against the real module. A Lua error in the hook still fails the
  * test at its TypeScript line.
  */
-import { closeDevice, load, openDevice, rcuGet, rcuSet, testRun, unload, type RcuValue as WireRcuValue } from "../compiler/kernel/client.js";
-import type { Target } from "../compiler/dialect.js";
-import type { HookPackage } from "../compiler/package.js";
-import { hookError } from "./engine.js";
-import { actionName } from "./bindings/xdp.js";
-import type { RcuKey, RcuValue } from "./bindings/rcu.js";
-import type { Hook, LoadOptions } from "./testing.js";
+import { closeDevice, load, openDevice, rcuGet, rcuSet, testRun, unload, type RcuValue as WireRcuValue } from "../../device/client.js";
+import type { Target } from "../../common/dialect.js";
+import type { HookPackage } from "../../compiler/package.js";
+import { hookError } from "../engine.js";
+import { actionName } from "../bindings/xdp.js";
+import type { RcuKey, RcuValue } from "../bindings/rcu.js";
+import type { Hook, LoadOptions } from "../testing.js";
 
 export const BACKEND_ENV = "KSCRIPT_BACKEND";
 

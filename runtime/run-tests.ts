@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseCLI, startVitest } from "vitest/node";
 import { PROJECT_ROOT_ENV } from "./testing.js";
-import { BACKEND_ENV } from "./kernel-hook.js";
+import { BACKEND_ENV } from "./backends/kernel.js";
 
 /** A module of this kscript: the .ts in a checkout, the .js in a built package (`from` is relative to runtime/). */
 function ownModule(from: string): string {
@@ -45,7 +45,7 @@ export async function runTests(dir: string, vitestArgs: readonly string[]): Prom
       resolve: {
         alias: [
           { find: /^kscript\/testing$/, replacement: ownModule("testing") },
-          { find: /^kscript\/rules$/, replacement: ownModule("../compiler/rules/index") },
+          { find: /^kscript\/rules$/, replacement: ownModule("../rules/index") },
           { find: /^vitest$/, replacement: vitestEntry },
         ],
       },

@@ -4,7 +4,7 @@
  * form: which interfaces exist is known where the rules are deployed, not where they are compiled.
  */
 import type { IToken } from "chevrotain";
-import { diagnostic, type Code, type Diagnostic } from "../diagnostics.js";
+import { diagnostic, type Code, type Diagnostic } from "../common/diagnostics.js";
 import type { OptionName } from "./lexer.js";
 import { at, type ParsedRule } from "./parser.js";
 

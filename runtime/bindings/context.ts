@@ -1,0 +1,19 @@
+/** What a state's bindings share with the engine and with the test that drives it. */
+
+export type RcuKey = string | number;
+export type RcuValue = string | number | boolean;
+
+/** The `rcu` table every per-CPU state of a hook shares (kept by the engine, read and written by the binding). */
+export interface RcuStore {
+  get(key: RcuKey): RcuValue | undefined;
+  /** Stores or (undefined) removes a key; false when the table is full and the key is new. */
+  set(key: RcuKey, value: RcuValue | undefined): boolean;
+}
+
+export interface BindingContext {
+  /** The one `rcu` store of all per-CPU states. */
+  rcu: RcuStore;
+  cpu: number;
+  /** Set by `xdp.redirect` during the current call. */
+  redirect?: number;
+}
