@@ -1,12 +1,13 @@
 /**
- * The local engine: Fengari states set up like the kernel's (DESIGN.md, "The local engine" and "Safety
+ * The local engine: Fengari states set up like the kernel's (docs/architecture.md, "The local engine" and "Safety
  * model"): the dialect's globals only, text-only loading, an instruction budget per call, a memory cap,
  * a stack guard, 64-bit integer semantics (fengari64.ts), and N states sharing one `rcu` table.
  */
 import { BINDINGS, DEFAULT_LIMITS, LIBRARIES, allowedGlobals, type Target } from "../common/dialect.js";
 import { BINDING_INSTALLERS } from "./bindings/index.js";
 import type { BindingContext } from "./bindings/context.js";
-import { EXCEEDS, EmulatorFault, type FaultKind } from "./kint.js";
+import { EXCEEDS, EmulatorFault } from "./kint.js";
+import { HookError, hookError, type ErrorKind } from "./errors.js";
 import { fengari, lauxlib, lua, lualib, to_jsstring, to_luastring } from "./fengari64.js";
 import { measureLive } from "./heap.js";
 import { fromLua, pushValue, type LuaValue } from "./values.js";
@@ -20,22 +21,6 @@ export interface Limits {
   instructions: number;
   /** Bytes of live Lua objects (strings, tables, closures, stacks) a state may hold, by kernel sizes. */
   memory: number;
-}
-
-export type ErrorKind = "syntax" | "runtime" | "budget" | FaultKind;
-
-/** A Lua error out of a hook, with the Lua position mapped to TypeScript when a source map is known. */
-export class HookError extends Error {
-  constructor(
-    readonly kind: ErrorKind,
-    /** The Lua message as the kernel would log it (with `chunk:line:`). */
-    readonly luaMessage: string,
-    /** `file.ts:line` of the TypeScript that produced the failing Lua line, when known. */
-    readonly tsLocation: string | undefined,
-  ) {
-    super(tsLocation ? `${tsLocation}: ${luaMessage}` : luaMessage);
-    this.name = "HookError";
-  }
 }
 
 export interface EngineOptions {
@@ -332,22 +317,4 @@ export class Engine {
   error(kind: ErrorKind, luaMessage: string): HookError {
     return hookError(kind, luaMessage, this.options.chunkName, this.options.locate);
   }
-}
-
-/**
- * A HookError for a Lua message from chunk `chunkName` (`name:line: …`), its line mapped to TypeScript when a
- * locator is known. Shared by the local engine and the kernel backend, whose messages have the same form.
- */
-export function hookError(
-  kind: ErrorKind,
-  luaMessage: string,
-  chunkName: string,
-  locate: ((luaLine: number) => string | undefined) | undefined,
-): HookError {
-  const m = new RegExp(`^${escapeRegExp(chunkName)}:(\\d+):`).exec(luaMessage);
-  return new HookError(kind, luaMessage, m && locate ? locate(Number(m[1])) : undefined);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -1,5 +1,5 @@
 /**
- * `xdp`: the verdicts of an XDP hook. `action` holds the kernel's XDP_* numbers under the seed's names
+ * `xdp`: the verdicts of an XDP hook. `action` holds the kernel's XDP_* numbers under XDPLua's names
  * (XDPLua's samples say `abort`, kscript documents `aborted`; both are 0). `redirect(ifindex)` records
  * the target interface for this packet and returns `action.redirect`.
  */

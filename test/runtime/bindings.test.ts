@@ -1,7 +1,8 @@
 /** Emulator-side behaviour of the bindings that the shared conformance corpus cannot show. */
 import { describe, expect, test } from "vitest";
 import { ByteBuffer, DataRef } from "../../runtime/bindings/data.js";
-import { Engine, HookError } from "../../runtime/engine.js";
+import { Engine } from "../../runtime/engine.js";
+import { HookError } from "../../runtime/errors.js";
 import { lua } from "../../runtime/fengari64.js";
 import { EXCEEDS } from "../../runtime/kint.js";
 

@@ -5,7 +5,8 @@
  */
 import { createRequire } from "node:module";
 import { describe, expect, test } from "vitest";
-import { Engine, HookError } from "../../runtime/engine.js";
+import { Engine } from "../../runtime/engine.js";
+import { HookError } from "../../runtime/errors.js";
 import { EXCEEDS } from "../../runtime/kint.js";
 import { RENDER, runNative } from "./lua53.js";
 

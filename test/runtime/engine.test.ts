@@ -1,7 +1,8 @@
 /** The engine's sandbox and safety limits: what a hook can touch, and how runaway hooks are stopped. */
 import { describe, expect, test } from "vitest";
 import { LIBRARIES, allowedGlobals, type Target } from "../../common/dialect.js";
-import { Engine, HookError } from "../../runtime/engine.js";
+import { Engine } from "../../runtime/engine.js";
+import { HookError } from "../../runtime/errors.js";
 
 const engine = (code: string, target: Target | "module" = "module", limits = {}) =>
   new Engine(code, { target, chunkName: "t.lua", limits });
