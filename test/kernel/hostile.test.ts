@@ -18,7 +18,7 @@ const repo = resolve(here, "../..");
 const required = process.env.KSCRIPT_REQUIRE_KERNEL === "1";
 const VM_TIMEOUT_S = 1500;
 /** Beyond BAD_KERNEL_LOG: what the strict detectors print before they panic. */
-const LOCKUP_LOG = /soft lockup|hung task|blocked for more than|rcu.*stall|WARN/;
+const LOCKUP_LOG = /soft lockup|hung task|blocked for more than|rcu:.*stall|WARN/;
 
 let skipReason: string | undefined;
 let results: Map<string, HostileResult> | undefined;

@@ -17,7 +17,7 @@ const fd = openDevice();
 const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
 
 /** What fails a case when the kernel logs it. */
-const BAD_LOG = /BUG|WARN|soft lockup|hung task|rcu.*stall|Oops|Call Trace|general protection/;
+const BAD_LOG = /BUG|WARN|soft lockup|hung task|blocked for more than|rcu:.*stall|Oops|Call Trace|general protection/;
 
 const kmsg = openSync("/dev/kmsg", constants.O_RDONLY | constants.O_NONBLOCK);
 /** Kernel log records since the last call. */
