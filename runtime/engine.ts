@@ -102,6 +102,7 @@ export class HookState {
       lua.lua_setfield(L, -2, to_luastring(name));
     }
     for (const [lib, kept] of Object.entries(LIBRARIES)) this.trimLibrary(lib, kept);
+    this.refuseFinalizers();
     lua.lua_pop(L, 1);
     lua.lua_register(L, to_luastring("print"), (L1: LuaState) => {
       const parts: string[] = [];
@@ -117,6 +118,31 @@ export class HookState {
       install(L, this.ctx);
       lua.lua_setglobal(L, to_luastring(name));
     }
+  }
+
+  /**
+   * The dialect has no finalizers (the kernel's collector would run them outside the call's budget):
+   * setmetatable refuses a metatable with a `__gc` field, as kscript.ko does. Global table on top.
+   */
+  private refuseFinalizers(): void {
+    const L = this.L;
+    lua.lua_getfield(L, -1, to_luastring("setmetatable"));
+    lua.lua_pushcclosure(
+      L,
+      (L1: LuaState) => {
+        if (lua.lua_type(L1, 2) === lua.LUA_TTABLE) {
+          lua.lua_pushliteral(L1, "__gc");
+          if (lua.lua_rawget(L1, 2) !== lua.LUA_TNIL) return lauxlib.luaL_argerror(L1, 2, to_luastring("'__gc' metamethods are not supported"));
+          lua.lua_pop(L1, 1);
+        }
+        lua.lua_pushvalue(L1, lua.lua_upvalueindex(1));
+        lua.lua_insert(L1, 1);
+        lua.lua_call(L1, lua.lua_gettop(L1) - 1, lua.LUA_MULTRET);
+        return lua.lua_gettop(L1);
+      },
+      1,
+    );
+    lua.lua_setfield(L, -2, to_luastring("setmetatable"));
   }
 
   /** Leaves only the dialect's members in a library table (global on top of the stack). */
