@@ -159,7 +159,8 @@ function readFields(text: string, blockStart: number, position: number, limits: 
     const [name, raw] = match(sub(text, position, next - 1), `^([${TOKEN}]+):(.*)$`);
     if (name === undefined || raw === undefined || find(raw, CONTROL_EXCEPT_TAB)[0] !== undefined) return fail(400, "malformed header field");
     const key = lower(name);
-    if (fields[key] !== undefined && SINGLE[key] === true) return fail(400, `repeated ${key}`);
+    // A tab is optional whitespace to RFC 9110 but an error to llhttp in these: refuse what it would refuse.
+    if (SINGLE[key] === true && (fields[key] !== undefined || find(raw, "\t", 1, true)[0] !== undefined)) return fail(400, `repeated or odd ${key}`);
     fields[key] = trimBlanks(raw);
     position = next + 2;
   }
@@ -167,7 +168,7 @@ function readFields(text: string, blockStart: number, position: number, limits: 
 
 /**
  * The chunked body at `position` (RFC 9112 §7.1), chunk by chunk: a hex size (no sign, prefix or blank),
- * extensions `;name` or `;name=value` (a token or a quoted string without escapes), CRLF, the data, CRLF;
+ * extensions `;name` or `;name=value` (a token, or a quoted string without escapes), CRLF, the data, CRLF;
  * after the zero-size chunk, trailer fields and an empty line. Gives the position just past the body and
  * the data's length, or what stops it.
  */
@@ -203,13 +204,16 @@ function readChunked(text: string, position: number, limits: HttpLimits): LuaMul
   return $multi(fail(413, "too many chunks"), 0);
 }
 
-/** Whether `line` from `position` on is chunk extensions only, blanks allowed around `;` and `=` (RFC 9112 §7.1.1). */
+/**
+ * Whether `line` from `position` on is chunk extensions only. No blanks around `;` and `=`: RFC 9112 §7.1.1
+ * allows them (BWS), but strict parsers such as llhttp refuse them, and two parsers must not disagree.
+ */
 function extensionsOk(line: string, position: number): boolean {
   while (position <= line.length) {
-    const [, nameEnd] = find(line, `^[ \t]*;[ \t]*[${TOKEN}]+`, position);
+    const [, nameEnd] = find(line, `^;[${TOKEN}]+`, position);
     if (nameEnd === undefined) return false;
-    const [, valueEnd] = find(line, `^[ \t]*=[ \t]*[${TOKEN}]+`, nameEnd + 1);
-    const [, quotedEnd] = find(line, `^[ \t]*=[ \t]*"[^"\\%c]*"`, nameEnd + 1);
+    const [, valueEnd] = find(line, `^=[${TOKEN}]+`, nameEnd + 1);
+    const [, quotedEnd] = find(line, `^="[^"\\%c]*"`, nameEnd + 1);
     position = (valueEnd ?? quotedEnd ?? nameEnd) + 1;
   }
   return true;

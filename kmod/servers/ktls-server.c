@@ -113,6 +113,7 @@ static const char *reason(int code)
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
 	case 505: return "HTTP Version Not Supported";
 	}
 	return "Internal Server Error";

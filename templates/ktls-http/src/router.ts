@@ -12,6 +12,9 @@ export const NEED_MORE = 100;
 /** Added to the status of a HEAD request: the server answers that status with its headers only. */
 export const HEAD_ONLY = 1000;
 
+/** Methods of RFC 9110 (and PATCH) the router knows but does not serve: 405. Other methods get 501. */
+const KNOWN: Record<string, boolean> = { POST: true, PUT: true, DELETE: true, CONNECT: true, OPTIONS: true, TRACE: true, PATCH: true };
+
 /** Bytes of a request still arriving. The kernel gives each connection its own Lua state, so this is per connection. */
 let pending = "";
 
@@ -31,7 +34,7 @@ export function recv(msg: string): LuaMultiReturn<[number, string?]> {
   const request = parsed.request;
   // Pipelined bytes after this request wait for the next call.
   pending = sub(text, request.length + 1);
-  if (request.method !== "GET" && request.method !== "HEAD") return $multi(405);
+  if (request.method !== "GET" && request.method !== "HEAD") return $multi(KNOWN[request.method] === true ? 405 : 501);
   const head = request.method === "HEAD" ? HEAD_ONLY : 0;
   const path = safePath(request.target);
   if (path === undefined) return $multi(head + 400);

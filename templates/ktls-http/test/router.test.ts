@@ -30,12 +30,13 @@ describe("kTLS request router", async () => {
     expect(hook.runRecv("HEAD /../x HTTP/1.1\r\nHost: a\r\n\r\n").code).toBe(1400);
   });
 
-  it("answers 404 for files outside the table and 405 for other methods", async () => {
+  it("answers 404 for files outside the table, 405 for other known methods and 501 for unknown ones", async () => {
     const hook = await connection();
     expect(hook.runRecv(request("/missing.txt")).code).toBe(404);
     expect(hook.runRecv(request("/docs")).code).toBe(404);
     expect(hook.runRecv("POST /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").code).toBe(405);
     expect(hook.runRecv("DELETE /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n").code).toBe(405);
+    for (const method of ["BREW", "get", "PROPFIND"]) expect(hook.runRecv(`${method} /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n`).code, method).toBe(501);
   });
 
   it("rejects path traversal and hostile paths with 400", async () => {

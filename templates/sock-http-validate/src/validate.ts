@@ -11,6 +11,15 @@ const LIMITS: HttpLimits = { ...DEFAULT_HTTP_LIMITS, maxBody: 1048576, maxChunks
 /** Requests one receive may hold (pipelining); more are refused, which bounds the work per call. */
 const MAX_REQUESTS = 16;
 
+/** Whether `text` can still become a request of one of METHODS: an unknown method is refused as soon as it shows. */
+function methodPrefixOk(text: string): boolean {
+  for (const method in METHODS) {
+    const n = Math.min(method.length + 1, text.length);
+    if (sub(text, 1, n) === sub(`${method} `, 1, n)) return true;
+  }
+  return false;
+}
+
 /**
  * Called with the bytes waiting in the socket's receive queue. True lets the application read them; false
  * makes its recv fail with ECONNREFUSED. Every request in them is checked, each from where the framing of
@@ -21,7 +30,7 @@ export function process(buf: Data): boolean {
   let text = buf.getstring();
   for (let i = 0; i < MAX_REQUESTS; i++) {
     const parsed = parseRequest(text, LIMITS);
-    if (parsed.kind !== "request") return parsed.kind === "incomplete";
+    if (parsed.kind !== "request") return parsed.kind === "incomplete" && methodPrefixOk(text);
     const request = parsed.request;
     if (METHODS[request.method] !== true) return false;
     // POST and PUT must say how long their body is: the application needs no "read until close" bodies.

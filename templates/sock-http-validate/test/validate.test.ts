@@ -53,7 +53,7 @@ describe("socket HTTP validator", async () => {
   });
 
   it("refuses Content-Length that is not one plain decimal", () => {
-    for (const value of ["-1", "+5", "0x5", "5 5", "5,5", "", "5.0", "1e3"]) {
+    for (const value of ["-1", "+5", "0x5", "5 5", "5,5", "", "5.0", "1e3", "5\t", "\t5"]) {
       expect(accepts(post(`Content-Length: ${value}\r\n`, "hello")), value).toBe(false);
     }
     expect(accepts(post("Content-Length: 5\r\nContent-Length: 5\r\n", "hello"))).toBe(false);
@@ -71,9 +71,9 @@ describe("socket HTTP validator", async () => {
   });
 
   it("reads a chunked body chunk by chunk and refuses a malformed one", () => {
-    expect(accepts(post(te, "5;a=b;c=\"d e\" ; f\r\nhello\r\n00\r\nX-Sum: 1\r\n\r\n"))).toBe(true);
+    expect(accepts(post(te, "5;a=b;c=\"d e\";f\r\nhello\r\n00\r\nX-Sum: 1\r\n\r\n"))).toBe(true);
     for (const body of [
-      ...["-5", "+5", "0x5", " 5", "5 ", "g", "5;", "5;a b", "5;a=\"x", "5;a\nb", "5\n"].map((size) => `${size}\r\nhello\r\n0\r\n\r\n`),
+      ...["-5", "+5", "0x5", " 5", "5 ", "g", "5;", "5;a b", "5 ;a", "5;a =b", "5;a=\"x", "5;a\nb", "5\n"].map((size) => `${size}\r\nhello\r\n0\r\n\r\n`),
       "5\r\nhello!\r\n0\r\n\r\n", // data longer than its size
       "5\r\nhello0\r\n\r\n", // no CRLF after the data
       "ffffffffffffffffffff1\r\nx\r\n0\r\n\r\n", // a size that would overflow
@@ -93,6 +93,7 @@ describe("socket HTTP validator", async () => {
     expect(accepts(post("Content-Length: 5\r\n", "hello") + next + get("/"))).toBe(true);
     expect(accepts(post(te, "5\r\nhello\r\n0\r\n\r\n") + next.slice(0, 20))).toBe(true);
     expect(accepts(post("Content-Length: 5\r\n", "hello") + "BREW / HTTP/1.1\r\nHost: a\r\n\r\n")).toBe(false);
+    expect(accepts(post("Content-Length: 2\r\n", "hello") + next)).toBe(false); // "llo" + next is no request
     expect(accepts(get("/") + "GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab")).toBe(false);
     expect(accepts(get("/") + "GET /x HTTX")).toBe(false);
     // The body is not a request: a refused method hidden in it changes nothing.
@@ -129,6 +130,10 @@ describe("socket HTTP validator", async () => {
     expect(accepts("GET /in dex")).toBe(false);
     expect(accepts("GET / HTTP/1.1\r\nBad Header")).toBe(false);
     expect(accepts("G\x00")).toBe(false);
+    // An unknown method is refused from its first byte that no allowed method has.
+    expect(accepts("BR")).toBe(false);
+    expect(accepts("GETX")).toBe(false);
+    expect(accepts(post("Content-Length: 0\r\n", "hello"))).toBe(false);
   });
 
   it("stays within the instruction budget on hostile input", () => {
