@@ -5,7 +5,7 @@
  * template may be stricter are listed, with why, in its README ("Stricter than llhttp").
  */
 import path from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { buildEntry } from "../../compiler/build.js";
 import { packageRoot } from "../../common/paths.js";
 import { loadHook } from "../../runtime/testing.js";
