@@ -159,8 +159,9 @@ function readFields(text: string, blockStart: number, position: number, limits: 
     const [name, raw] = match(sub(text, position, next - 1), `^([${TOKEN}]+):(.*)$`);
     if (name === undefined || raw === undefined || find(raw, CONTROL_EXCEPT_TAB)[0] !== undefined) return fail(400, "malformed header field");
     const key = lower(name);
-    // A tab is optional whitespace to RFC 9110 but an error to llhttp in these: refuse what it would refuse.
-    if (SINGLE[key] === true && (fields[key] !== undefined || find(raw, "\t", 1, true)[0] !== undefined)) return fail(400, `repeated or odd ${key}`);
+    // A tab is optional whitespace to RFC 9110 but an error to llhttp in the framing fields: refuse it there.
+    const framingTab = key !== "host" && find(raw, "\t", 1, true)[0] !== undefined;
+    if (SINGLE[key] === true && (fields[key] !== undefined || framingTab)) return fail(400, `repeated or odd ${key}`);
     fields[key] = trimBlanks(raw);
     position = next + 2;
   }
