@@ -157,6 +157,9 @@ const KCHARGE = (L, cost) => { if (L.l_G.kcharge) L.l_G.kcharge(L, cost); };
   // A back-reference to a position capture never matches: C compares its length (CAP_POSITION) as a size_t.
   { file: "lstrlib.js", find: "if ((ms.src_end-s) >= len && array_cmp(", replace: "if (len >= 0 && (ms.src_end-s) >= len && array_cmp(" },
   { file: "lstrlib.js", find: "malformed pattern (missing arguments to '%%b'\"", replace: "malformed pattern (missing arguments to '%%b')\"" },
+  // A match ending at index 0 (an empty match at the start, e.g. a frontier after a greedy item that
+  // matched nothing) is a match: C returns a pointer, Fengari an index, and 0 is falsy.
+  { file: "lstrlib.js", find: "        if (res) return res;", replace: "        if (res !== null) return res;" },
   // A fault thrown from inside Fengari (kint, the memory meter, a JS stack overflow) becomes an ordinary
   // Lua runtime error raised at the faulting instruction, through the state's `kfault` (engine.ts).
   { file: "ldo.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
