@@ -14,7 +14,7 @@ import { actionName, type XdpActionName } from "./bindings/xdp.js";
 import type { Engine, Limits } from "./engine.js";
 import { selectedBackend, type CallInput, type CallOutcome, type LoadedScript } from "./backends/index.js";
 import type { RcuKey, RcuValue } from "./bindings/context.js";
-import type { LuaValue } from "./values.js";
+import { latin1Bytes, type LuaValue } from "./values.js";
 
 export { HookError, type ErrorKind } from "./errors.js";
 export type { Limits } from "./engine.js";
@@ -76,8 +76,8 @@ export interface Hook {
   call(fn: string, args: readonly LuaValue[], nresults?: number, options?: RunOptions): LuaValue[];
 }
 
-const toBytes = (b: Uint8Array | string): Uint8Array =>
-  typeof b === "string" ? new TextEncoder().encode(b) : Uint8Array.from(b);
+/** Inputs given as strings are byte strings, like the strings hooks return (latin1, one char per byte). */
+const toBytes = (b: Uint8Array | string): Uint8Array => (typeof b === "string" ? latin1Bytes(b) : Uint8Array.from(b));
 
 /** The target a TypeScript entry implements, from the entry function it exports. */
 function inferTarget(entry: string): Target | "module" {

@@ -3,7 +3,7 @@ import { TARGET_ENTRY } from "../../common/dialect.js";
 import { ByteBuffer, DataRef } from "../bindings/data.js";
 import { Engine } from "../engine.js";
 import { HookError } from "../errors.js";
-import type { LuaValue } from "../values.js";
+import { fromTs, toTs, type LuaValue } from "../values.js";
 import { passThrough, type Backend, type CallInput, type CallOutcome, type LoadedScript, type ScriptSpec } from "./backend.js";
 
 /**
@@ -11,6 +11,10 @@ import { passThrough, type Backend, type CallInput, type CallOutcome, type Loade
  * same: an xdp action and a tls code must be integers (a tls code may be nil: 0), a tls file is a string or
  * nothing, a sock verdict is Lua truth.
  */
+/** rcu keys and values between the test (numbers, bigints beyond 2^53) and the store (canonical integers). */
+const lua = <T,>(v: T): T => (typeof v === "number" || typeof v === "bigint" ? fromTs(v) : v) as T;
+const ts = <T,>(v: T): T => (typeof v === "bigint" ? toTs(v) : v) as T;
+
 function takeResults(engine: Engine, spec: ScriptSpec, call: CallInput): CallOutcome {
   if (spec.target === "module") throw new Error(`${spec.name} is a plain module, not a hook: call its functions with hook.call`);
   const state = engine.state(call.cpu ?? 0);
@@ -50,15 +54,17 @@ export const emulatorBackend: Backend = {
     return {
       name: spec.name,
       target: spec.target,
-      rcu: { get: (key) => engine.rcu.get(key), set: (key, value) => void engine.rcu.set(key, value) },
+      rcu: {
+        get: (key) => ts(engine.rcu.get(lua(key))),
+        set: (key, value) => void engine.rcu.set(lua(key), value === undefined ? undefined : lua(value)),
+      },
       logs: engine.logs,
       engine,
       run(call) {
         try {
           return takeResults(engine, spec, call);
         } catch (e) {
-          // A divergence is the emulator's own limit, not something the kernel would do: never a verdict.
-          if (e instanceof HookError && e.kind !== "divergence" && spec.target !== "module") return { ...passThrough(spec.target, call.input), error: e };
+          if (e instanceof HookError && spec.target !== "module") return { ...passThrough(spec.target, call.input), error: e };
           throw e;
         }
       },

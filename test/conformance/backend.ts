@@ -5,6 +5,7 @@
  */
 import type { Target } from "../../common/dialect.js";
 import type { Backend, CallOutcome } from "../../runtime/backends/index.js";
+import type { RcuValue } from "../../runtime/bindings/context.js";
 
 /** One call into the hook's entry. */
 export interface CallInput {
@@ -48,7 +49,7 @@ export interface CallResult {
 
 export interface CaseResult {
   calls: CallResult[];
-  rcu?: Record<string, string | number | boolean | null>;
+  rcu?: Record<string, RcuValue | null>;
 }
 
 /** What a call must produce: the listed fields only; `error` is a substring of the message. */

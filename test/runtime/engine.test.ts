@@ -40,8 +40,7 @@ describe("sandbox", () => {
     const globals = [...names].filter((n) => !n.includes("."));
     expect(globals.sort()).toEqual([...allowedGlobals(target)].sort());
     for (const [lib, members] of Object.entries(LIBRARIES)) {
-      // maxinteger/mininteger are answered by a metamethod that reports the 64-bit divergence.
-      const expected = members.filter((m) => lib !== "math" || !["maxinteger", "mininteger"].includes(m)).map((m) => `${lib}.${m}`);
+      const expected = members.map((m) => `${lib}.${m}`);
       expect([...names].filter((n) => n.startsWith(`${lib}.`)).sort()).toEqual(expected.sort());
     }
   });
@@ -72,7 +71,7 @@ describe("limits", () => {
     const e = engine(`function main() while true do end end function ok() return 7 end`);
     const { error, ms } = failure(e);
     expect(error.kind).toBe("budget");
-    expect(error.message).toMatch(/^t\.lua:1: instruction budget exceeded \(1000000 instructions\)/);
+    expect(error.message).toMatch(/^t\.lua:1: instruction budget exceeded$/);
     expect(ms).toBeLessThan(1000);
     expect(e.state().call("ok", [], 1)).toEqual([7]);
   });
