@@ -64,7 +64,7 @@ const QUESTION_A = [...label("www"), ...label("example"), ...label("test"), 0, 0
 
 describe("xdp-dns", async () => {
   // A tight budget: every verdict, hostile input included, must come well within it.
-  const hook: Hook = await loadHook("src/dns.ts", { cpus: 2, limits: { instructions: 20000 } });
+  const hook: Hook = await loadHook("src/dns.ts", { cpus: 2, limits: { instructions: 30000 } });
 
   /** Runs the hook on `packet` and checks it was answered; returns the reply as the strict reader (test/wire.ts) reads it. */
   const answered = (packet: Uint8Array, cpu = 0) => {
