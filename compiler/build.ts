@@ -310,6 +310,32 @@ function checkEntry(program: ts.Program, checker: ts.TypeChecker, hook: HookSpec
   ];
 }
 
+/**
+ * What `kscript check` reports for one file of a program that is not the builder's (an editor's): the
+ * kscript checks of every hook whose imports reach the file, under that hook's target, and for a hook's
+ * entry the entry's signature. A file no hook reaches (a test, a script) gets none.
+ */
+export function checkProjectFile(program: ts.Program, hooks: readonly HookSpec[], fileName: string): Diagnostic[] {
+  const sf = program.getSourceFile(fileName);
+  if (!sf || sf.isDeclarationFile) return [];
+  const checker = program.getTypeChecker();
+  const imports = new Map(
+    program.getSourceFiles().filter((f) => !f.isDeclarationFile).map((f) => [f.fileName, directImports(f, checker)]),
+  );
+  const kinds = { helperModules: helperModules() };
+  const checkedTargets = new Set<Target | "module">();
+  const out: Diagnostic[] = [];
+  for (const hook of hooks) {
+    if (!closure(hook.entry, imports).includes(sf.fileName)) continue;
+    if (!checkedTargets.has(hook.target)) {
+      checkedTargets.add(hook.target);
+      out.push(...checkSourceFile(sf, checker, program, hook.target, kinds));
+    }
+    if (path.resolve(hook.entry) === sf.fileName) out.push(...checkEntry(program, checker, hook));
+  }
+  return dedupe(out);
+}
+
 /** Build a project folder (reads kscript.json / tsconfig.json) and write its packages. */
 export function buildProject(dir: string, options: BuildOptions & { minify?: boolean } = {}): BuildResult {
   const project = loadProject(dir, { minify: options.minify });
