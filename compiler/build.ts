@@ -70,7 +70,18 @@ export class Builder {
   constructor(readonly project: Project) {
     this.options = kscriptCompilerOptions(project.dir, project.compilerOptions);
     const roots = [...project.hooks.map((h) => h.entry), ...extraRootFiles, HOOK_TYPES_FILE];
+    const resolutionCache = ts.createModuleResolutionCache(project.dir, (f) => f, this.options);
     const host: ts.LanguageServiceHost = {
+      // A `kscript/…` helper is the SDK's TypeScript, compiled into the hook. When the SDK is installed in the
+      // project's node_modules, TypeScript takes it for an external library, which it never emits; it is not one.
+      resolveModuleNameLiterals: (literals, containingFile, redirectedReference, options) =>
+        literals.map(({ text }) => {
+          const resolved = ts.resolveModuleName(text, containingFile, options, ts.sys, resolutionCache, redirectedReference);
+          const module = resolved.resolvedModule;
+          return module && text.startsWith("kscript/") && module.resolvedFileName.startsWith(stdlibDir + path.sep)
+            ? { ...resolved, resolvedModule: { ...module, isExternalLibraryImport: false } }
+            : resolved;
+        }),
       getScriptFileNames: () => roots,
       getScriptVersion: (f) => String(this.versions.get(path.resolve(f)) ?? 0),
       getScriptSnapshot: (f) => {

@@ -3,73 +3,14 @@
  * project whose tsconfig only extends the SDK's base config. The diagnostics must be those `kscript check`
  * prints (code, message, line, column), and a code fix must leave nothing to report at its spot.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageRoot, sdkPackage } from "../../common/paths.js";
-
-interface Location {
-  line: number;
-  offset: number;
-}
-interface ServerDiagnostic {
-  start: Location;
-  end: Location;
-  text: string;
-  code: number;
-  source?: string;
-}
-interface CodeFix {
-  description: string;
-  changes: { fileName: string; textChanges: { start: Location; end: Location; newText: string }[] }[];
-}
-
-/** A tsserver child process: requests go in as JSON lines, responses come back Content-Length framed. */
-class TsServer {
-  private readonly process: ChildProcessWithoutNullStreams;
-  private readonly pending = new Map<number, (body: unknown) => void>();
-  private buffer = Buffer.alloc(0);
-  private seq = 0;
-
-  constructor(args: string[]) {
-    const tsserver = path.join(path.dirname(createRequire(import.meta.url).resolve("typescript")), "tsserver.js");
-    this.process = spawn(process.execPath, [tsserver, ...args], { stdio: "pipe" });
-    this.process.stdout.on("data", (chunk: Buffer) => {
-      this.buffer = Buffer.concat([this.buffer, chunk]);
-      for (;;) {
-        const header = this.buffer.indexOf("\r\n\r\n");
-        if (header < 0) return;
-        const length = Number(/Content-Length: (\d+)/.exec(this.buffer.subarray(0, header).toString())![1]);
-        if (this.buffer.length < header + 4 + length) return;
-        const message = JSON.parse(this.buffer.subarray(header + 4, header + 4 + length).toString()) as {
-          type: string;
-          request_seq: number;
-          success: boolean;
-          message?: string;
-          body?: unknown;
-        };
-        this.buffer = this.buffer.subarray(header + 4 + length);
-        if (message.type !== "response") continue;
-        if (!message.success) throw new Error(`tsserver: ${message.message}`);
-        this.pending.get(message.request_seq)?.(message.body);
-      }
-    });
-  }
-
-  request<T>(command: string, args: object): Promise<T> {
-    const seq = ++this.seq;
-    const answer = new Promise<T>((resolve) => this.pending.set(seq, resolve as (body: unknown) => void));
-    this.process.stdin.write(JSON.stringify({ seq, type: "request", command, arguments: args }) + "\n");
-    return answer;
-  }
-
-  close(): void {
-    this.process.kill();
-  }
-}
+import { TsServer, type CodeFix, type Location, type ServerDiagnostic } from "../helpers/tsserver.js";
 
 const HOOK = `import type { Data } from "kscript/data";
 import { action, type Action } from "kscript/xdp";
@@ -102,7 +43,8 @@ describe("the language-service plugin in tsserver", () => {
     fs.writeFileSync(file, HOOK);
     // tsserver looks for plugins next to its own TypeScript, which in an installed project is the project's
     // node_modules; this test runs the SDK's own TypeScript, so it names the project's folder as a probe location.
-    server = new TsServer(["--disableAutomaticTypingAcquisition", "--pluginProbeLocations", dir]);
+    const tsserver = path.join(path.dirname(createRequire(import.meta.url).resolve("typescript")), "tsserver.js");
+    server = new TsServer(tsserver, ["--disableAutomaticTypingAcquisition", "--pluginProbeLocations", dir]);
     await server.request("open", { file, projectRootPath: dir });
   });
   afterAll(() => server?.close());
