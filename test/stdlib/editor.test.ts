@@ -49,6 +49,15 @@ describe("the stdlib types in an author's project", () => {
     expect(ts.displayPartsToString(symbol.getDocumentationComment(checker))).toMatch(/Floor division/);
   });
 
+  it("resolves kscript/testing for the project's tests, with its types", () => {
+    const program = projectWithKscriptInstalled(
+      'import { loadHook } from "kscript/testing";\n' +
+        'export const action: Promise<string | number | undefined> = loadHook("src/hook.ts").then((h) => h.runXdp(new Uint8Array(0)).actionName);\n' +
+        "export const wrong: Promise<boolean> = loadHook(\"src/hook.ts\").then((h) => h.runXdp(new Uint8Array(0)).actionName);\n",
+    );
+    expect(errors(program)).toEqual([expect.stringMatching(/^TS2322: Type 'Promise<.*"drop" \| "pass".*>' is not assignable to type 'Promise<boolean>'/)]);
+  });
+
   it("makes the dialect's missing facilities type errors", () => {
     const program = projectWithKscriptInstalled(
       'import { dump } from "kscript/string";\nimport { huge } from "kscript/math";\nio.write("x");\nconst f = require("fs");\n',
