@@ -39,7 +39,11 @@ describe("the language-service plugin in tsserver", () => {
       path.join(dir, "node_modules", "@typescript-to-lua", "language-extensions"),
     );
     fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ extends: `${sdkPackage.name}/tsconfig.base.json`, include: ["src"] }));
-    fs.writeFileSync(path.join(dir, "kscript.json"), JSON.stringify({ hooks: [{ entry: "src/hook.ts", target: "xdp" }] }));
+    fs.writeFileSync(
+      path.join(dir, "kscript.json"),
+      JSON.stringify({ hooks: [{ entry: "src/hook.ts", target: "xdp" }, { entry: "src/refuse.ts", target: "sock" }] }),
+    );
+    fs.writeFileSync(path.join(dir, "src", "refuse.ts"), "export function process(buf: string): boolean {\n  return buf.length > 0;\n}\n");
     fs.writeFileSync(file, HOOK);
     // tsserver looks for plugins next to its own TypeScript, which in an installed project is the project's
     // node_modules; this test runs the SDK's own TypeScript, so it names the project's folder as a probe location.
@@ -53,7 +57,8 @@ describe("the language-service plugin in tsserver", () => {
 
   it("reports what kscript check reports, with the same codes, messages and places", async () => {
     const check = spawnSync(process.execPath, [path.join(packageRoot, "bin", "kscript.js"), "check", "--json"], { cwd: dir, encoding: "utf8" });
-    const expected = (JSON.parse(check.stdout) as { diagnostics: { code: string; message: string; line: number; column: number }[] }).diagnostics;
+    const all = (JSON.parse(check.stdout) as { diagnostics: { file: string; code: string; message: string; line: number; column: number }[] }).diagnostics;
+    const expected = all.filter((d) => d.file === file);
     expect(expected.map((d) => d.code).sort()).toEqual(["KS1003", "KS1005"]);
     const found = (await diagnostics()).filter((d) => d.source === "kscript");
     expect(found.map((d) => ({ code: `KS${d.code}`, message: d.text, line: d.start.line, column: d.start.offset })).sort((a, b) => a.line - b.line)).toEqual(
@@ -62,6 +67,16 @@ describe("the language-service plugin in tsserver", () => {
     // The operator is underlined, as TypeScript underlines an offending token.
     const division = found.find((d) => d.code === 1003)!;
     expect(division.end).toEqual({ line: division.start.line, offset: division.start.offset + 1 });
+  });
+
+  it("checks a hook entry's signature against its target, as kscript check does", async () => {
+    const refuse = path.join(dir, "src", "refuse.ts");
+    await server.request("open", { file: refuse, projectRootPath: dir });
+    const found = (await server.request<ServerDiagnostic[]>("semanticDiagnosticsSync", { file: refuse })).filter((d) => d.source === "kscript");
+    const check = spawnSync(process.execPath, [path.join(packageRoot, "bin", "kscript.js"), "check", "--json"], { cwd: dir, encoding: "utf8" });
+    const expected = (JSON.parse(check.stdout) as { diagnostics: { file: string; code: string; message: string }[] }).diagnostics.filter((d) => d.file === refuse);
+    expect(expected.map((d) => d.code)).toEqual(["KS1019"]);
+    expect(found.map((d) => ({ code: `KS${d.code}`, message: d.text }))).toEqual(expected.map(({ code, message }) => ({ code, message })));
   });
 
   it("fixes '/' with idiv, importing it, and then reports nothing there", async () => {
@@ -88,7 +103,7 @@ describe("the language-service plugin in tsserver", () => {
     expect(text).toContain("const words = idiv(size, 4);");
   });
 
-  it("fixes '**=' with ipow, and the fixed hook builds", async () => {
+  it("fixes '**=' with ipow, and kscript check accepts the fixed hook", async () => {
     const power = (await diagnostics()).find((d) => d.source === "kscript" && d.code === 1005)!;
     const [fix] = await server.request<CodeFix[]>("getCodeFixes", {
       file,
@@ -105,10 +120,13 @@ describe("the language-service plugin in tsserver", () => {
 
     // What the editor now holds is what the compiler accepts.
     text = applied(text, textChanges);
+    expect(text).toContain('import { idiv, ipow } from "kscript/int";\n');
+    expect(text).toContain("size = ipow(size, 2);");
     fs.writeFileSync(file, text);
-    const check = spawnSync(process.execPath, [path.join(packageRoot, "bin", "kscript.js"), "check"], { cwd: dir, encoding: "utf8" });
-    expect(check.stdout + check.stderr).toBe("");
-    expect(check.status).toBe(0);
+    const check = spawnSync(process.execPath, [path.join(packageRoot, "bin", "kscript.js"), "check", "--json"], { cwd: dir, encoding: "utf8" });
+    const reported = (JSON.parse(check.stdout) as { diagnostics: { file: string; code: string }[] }).diagnostics;
+    expect(reported.map((d) => d.code)).toEqual(["KS1019"]);
+    expect(reported.filter((d) => d.file === file)).toEqual([]);
   });
 });
 
