@@ -1,12 +1,13 @@
 /**
  * `kscript init <template> [dir]`: a new project from one of templates/, ready for `kscript build` and
- * `kscript test`. Its tsconfig extends the installed kscript's base config instead of the repository paths the
- * templates use in place, and it never writes into a folder that already has something in it.
+ * `kscript test`. Its tsconfig extends the installed SDK's base config instead of the repository's, its
+ * package.json depends on the SDK that created it (same name, compatible version), and it never writes into a
+ * folder that already has something in it.
  */
 import fs from "node:fs";
 import path from "node:path";
 import { UsageError, diagnostic } from "../common/diagnostics.js";
-import { packageRoot } from "../common/paths.js";
+import { packageRoot, sdkPackage } from "../common/paths.js";
 
 const TEMPLATES_DIR = path.join(packageRoot, "templates");
 /** Build output and installed packages of a template used in place are not part of it. */
@@ -62,10 +63,11 @@ export function initProject(template: string, dirArg: string | undefined, cwd: s
   copy(source, dir);
 
   const tsconfig = path.join(dir, "tsconfig.json");
-  fs.writeFileSync(tsconfig, JSON.stringify({ extends: "kscript/tsconfig.base.json", include: ["src", "test"] }, null, 2) + "\n");
+  fs.writeFileSync(tsconfig, JSON.stringify({ extends: `${sdkPackage.name}/tsconfig.base.json`, include: ["src", "test"] }, null, 2) + "\n");
   const packageJson = path.join(dir, "package.json");
   const manifest = JSON.parse(fs.readFileSync(packageJson, "utf8")) as Record<string, unknown>;
   manifest.name = path.basename(dir).toLowerCase().replace(/[^a-z0-9._-]+/g, "-");
+  manifest.devDependencies = { ...(manifest.devDependencies as object), [sdkPackage.name]: `^${sdkPackage.version}` };
   fs.writeFileSync(packageJson, JSON.stringify(manifest, null, 2) + "\n");
   return { dir, files: files.sort() };
 }

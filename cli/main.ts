@@ -175,7 +175,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
         if (first === undefined) throw usage("'init' needs a template name (kscript init --list shows them).");
         const { dir, files } = initProject(first, parsed.positional[1], cwd);
         const rel = path.relative(cwd, dir) || ".";
-        process.stdout.write(`created ${rel} from '${first}' (${files.length} files)\nnext: cd ${rel} && npm install && kscript build && kscript test\n`);
+        process.stdout.write(`created ${rel} from '${first}' (${files.length} files)\nnext: cd ${rel} && npm install && npm test && npx kscript build\n`);
         return 0;
       }
       case "test": {

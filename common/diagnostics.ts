@@ -231,6 +231,8 @@ export interface Diagnostic {
   line?: number;
   /** 1-based. */
   column?: number;
+  /** Characters the problem spans from line/column (editors underline them). */
+  length?: number;
 }
 
 export function diagnostic(code: Code, args: readonly (string | number)[], where: Partial<Diagnostic> = {}): Diagnostic {

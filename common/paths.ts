@@ -14,3 +14,9 @@ function findPackageRoot(): string {
 }
 
 export const packageRoot = findPackageRoot();
+
+/**
+ * The SDK's npm name and version, read from its own package.json. The name is not `kscript` (an unrelated
+ * package owns it on the registry); the command and the `kscript/…` import specifiers keep that name.
+ */
+export const sdkPackage: { name: string; version: string } = JSON.parse(fs.readFileSync(path.join(packageRoot, "package.json"), "utf8"));

@@ -70,7 +70,18 @@ export class Builder {
   constructor(readonly project: Project) {
     this.options = kscriptCompilerOptions(project.dir, project.compilerOptions);
     const roots = [...project.hooks.map((h) => h.entry), ...extraRootFiles, HOOK_TYPES_FILE];
+    const resolutionCache = ts.createModuleResolutionCache(project.dir, (f) => f, this.options);
     const host: ts.LanguageServiceHost = {
+      // A `kscript/…` helper is the SDK's TypeScript, compiled into the hook. When the SDK is installed in the
+      // project's node_modules, TypeScript takes it for an external library, which it never emits; it is not one.
+      resolveModuleNameLiterals: (literals, containingFile, redirectedReference, options) =>
+        literals.map(({ text }) => {
+          const resolved = ts.resolveModuleName(text, containingFile, options, ts.sys, resolutionCache, redirectedReference);
+          const module = resolved.resolvedModule;
+          return module && text.startsWith("kscript/") && module.resolvedFileName.startsWith(stdlibDir + path.sep)
+            ? { ...resolved, resolvedModule: { ...module, isExternalLibraryImport: false } }
+            : resolved;
+        }),
       getScriptFileNames: () => roots,
       getScriptVersion: (f) => String(this.versions.get(path.resolve(f)) ?? 0),
       getScriptSnapshot: (f) => {
@@ -308,6 +319,32 @@ function checkEntry(program: ts.Program, checker: ts.TypeChecker, hook: HookSpec
       { file: hook.entry, line: (start?.line ?? 0) + 1, column: (start?.character ?? 0) + 1 },
     ),
   ];
+}
+
+/**
+ * What `kscript check` reports for one file of a program that is not the builder's (an editor's): the
+ * kscript checks of every hook whose imports reach the file, under that hook's target, and for a hook's
+ * entry the entry's signature. A file no hook reaches (a test, a script) gets none.
+ */
+export function checkProjectFile(program: ts.Program, hooks: readonly HookSpec[], fileName: string): Diagnostic[] {
+  const sf = program.getSourceFile(fileName);
+  if (!sf || sf.isDeclarationFile) return [];
+  const checker = program.getTypeChecker();
+  const imports = new Map(
+    program.getSourceFiles().filter((f) => !f.isDeclarationFile).map((f) => [f.fileName, directImports(f, checker)]),
+  );
+  const kinds = { helperModules: helperModules() };
+  const checkedTargets = new Set<Target | "module">();
+  const out: Diagnostic[] = [];
+  for (const hook of hooks) {
+    if (!closure(hook.entry, imports).includes(sf.fileName)) continue;
+    if (!checkedTargets.has(hook.target)) {
+      checkedTargets.add(hook.target);
+      out.push(...checkSourceFile(sf, checker, program, hook.target, kinds));
+    }
+    if (path.resolve(hook.entry) === sf.fileName) out.push(...checkEntry(program, checker, hook));
+  }
+  return dedupe(out);
 }
 
 /** Build a project folder (reads kscript.json / tsconfig.json) and write its packages. */

@@ -120,8 +120,9 @@ export function checkSourceFile(
 ): Diagnostic[] {
   const out: Diagnostic[] = [];
   const report = (node: ts.Node, code: Code, ...args: (string | number)[]) => {
-    const { line, character } = sourceFile.getLineAndCharacterOfPosition(node.getStart(sourceFile));
-    out.push(diagnostic(code, args, { file: sourceFile.fileName, line: line + 1, column: character + 1 }));
+    const start = node.getStart(sourceFile);
+    const { line, character } = sourceFile.getLineAndCharacterOfPosition(start);
+    out.push(diagnostic(code, args, { file: sourceFile.fileName, line: line + 1, column: character + 1, length: node.getEnd() - start }));
   };
 
   const isFromDefaultLib = (symbol: ts.Symbol | undefined) =>

@@ -7,6 +7,9 @@ import fs from "node:fs";
 import path from "node:path";
 import ts from "./typescript.cjs";
 import lua from "./tstl.cjs";
+import { ContextType, getFunctionContextType } from "typescript-to-lua/dist/transformation/utils/function-context.js";
+import { unsupportedNoSelfFunctionConversion, unsupportedSelfFunctionConversion } from "typescript-to-lua/dist/transformation/utils/diagnostics.js";
+import { LoopContinued, ScopeType } from "typescript-to-lua/dist/transformation/utils/scope.js";
 import { GLOBAL_MODULES, INTRINSIC_MODULES } from "../common/dialect.js";
 import { integerValue } from "./check-ts.js";
 
@@ -92,8 +95,75 @@ export function createPlugin({ stdlibDir }: PluginOptions): lua.Plugin {
       ? e.params[0]
       : e;
 
+  /**
+   * Hooks compile without implicit `self`: a function the project declares takes no context parameter, while
+   * functions typed by the ES library (the callbacks of map, forEach, sort, …) are called by TSTL's lualib with
+   * one first (`callbackfn(thisArg, value, …)`). A function passed by reference where the other kind is expected
+   * (`bytes.map(hex2)`, `list.sort(byPort)`) gets a wrapper that adds or drops that parameter. In both cases
+   * JavaScript calls it with `this` undefined, which is the nil the wrappers pass.
+   */
+  const selfAdaptation = (context: lua.TransformationContext, node: ts.Expression): "add" | "drop" | undefined => {
+    const call = node.parent as ts.Node | undefined; // undefined for nodes TSTL synthesizes
+    if (!call || !ts.isCallExpression(call) || !call.arguments.includes(node)) return undefined;
+    const signature = context.checker.getResolvedSignature(call);
+    const parameter = signature?.parameters[call.arguments.indexOf(node)];
+    if (!parameter?.valueDeclaration) return undefined;
+    // An optional callback's type includes undefined, which hides its signatures from TSTL's own check.
+    const expectedType = context.checker.getNonNullableType(context.checker.getTypeAtLocation(parameter.valueDeclaration));
+    const expected = getFunctionContextType(context, expectedType);
+    const actual = getFunctionContextType(context, context.checker.getTypeAtLocation(node));
+    if (actual === ContextType.Void && expected === ContextType.NonVoid) return "add";
+    if (actual === ContextType.NonVoid && expected === ContextType.Void) return "drop";
+    return undefined;
+  };
+
+  const SELF_CONVERSIONS = new Set([unsupportedSelfFunctionConversion.code, unsupportedNoSelfFunctionConversion.code]);
+
+  const withSelfAdapted = (context: lua.TransformationContext, node: ts.Expression, transformed: LuaExpression): LuaExpression => {
+    const adaptation = selfAdaptation(context, node);
+    if (!adaptation) return transformed;
+    // The reference is evaluated once, where JavaScript evaluates it; a name can be read again.
+    let fn = transformed;
+    if (!ts.isIdentifier(node)) {
+      fn = lua.createIdentifier(context.createTempName("fn"));
+      context.addPrecedingStatements(lua.createVariableDeclarationStatement(fn as lua.Identifier, transformed, node));
+    }
+    const args = adaptation === "add" ? [lua.createDotsLiteral()] : [lua.createNilLiteral(), lua.createDotsLiteral()];
+    const body = lua.createBlock([lua.createReturnStatement([lua.createCallExpression(fn, args)])]);
+    return lua.createFunctionExpression(body, adaptation === "add" ? [lua.createIdentifier("____")] : [], lua.createDotsLiteral(), undefined, node);
+  };
+
+  /**
+   * Labelled statements, which TSTL rejects, become Lua 5.3 gotos: `break label` jumps to a label right after
+   * the statement, `continue label` to the label TSTL itself places where the labelled loop's next iteration
+   * starts (before a for loop's incrementor).
+   */
+  const breakLabels = new WeakMap<ts.LabeledStatement, string>();
+  const labelled = (node: ts.BreakOrContinueStatement): ts.LabeledStatement => {
+    let p = node.parent;
+    while (!(ts.isLabeledStatement(p) && p.label.text === node.label!.text)) p = p.parent;
+    return p;
+  };
+
   return {
     visitors: {
+      [ts.SyntaxKind.LabeledStatement]: (node, context) => {
+        const label = context.createTempName(`break_${node.label.text}`);
+        breakLabels.set(node, label);
+        return [lua.createDoStatement(context.transformStatements(node.statement), node), lua.createLabelStatement(label, node)];
+      },
+
+      [ts.SyntaxKind.BreakStatement]: (node, context) =>
+        node.label ? lua.createGotoStatement(breakLabels.get(labelled(node))!, node) : context.superTransformStatements(node),
+
+      [ts.SyntaxKind.ContinueStatement]: (node, context) => {
+        if (!node.label) return context.superTransformStatements(node);
+        const loop = labelled(node).statement;
+        const scope = [...context.scopeStack].reverse().find((s) => s.type === ScopeType.Loop && s.node === loop)!;
+        scope.loopContinued = LoopContinued.WithGoto;
+        return lua.createGotoStatement(`__continue${scope.id}`, node);
+      },
+
       // TSTL declares `local E = E or {}` to merge enum declarations, which reads a global E that hooks lack;
       // a TypeScript enum only merges within one scope, where the local already exists.
       [ts.SyntaxKind.EnumDeclaration]: (node, context) => {
@@ -118,8 +188,10 @@ export function createPlugin({ stdlibDir }: PluginOptions): lua.Plugin {
 
       [ts.SyntaxKind.Identifier]: (node, context) => {
         const name = intrinsicName(context, node);
-        return name ? lua.createIdentifier(HELPER_PREFIX + name, node) : context.superTransformExpression(node);
+        return name ? lua.createIdentifier(HELPER_PREFIX + name, node) : withSelfAdapted(context, node, context.superTransformExpression(node));
       },
+
+      [ts.SyntaxKind.PropertyAccessExpression]: (node, context) => withSelfAdapted(context, node, context.superTransformExpression(node)),
 
       [ts.SyntaxKind.NumericLiteral]: (node, context) => {
         const text = node.pos >= 0 && node.getSourceFile() ? node.getText() : node.text;
@@ -171,7 +243,14 @@ export function createPlugin({ stdlibDir }: PluginOptions): lua.Plugin {
             return floorDivision(context, arg.left, arg.right, node);
           }
         }
+        const reported = context.diagnostics.length;
         const result = context.superTransformExpression(node);
+        // TSTL's objection to a function passed with the other kind of self is moot once the argument is adapted.
+        const adapted = new Set(node.arguments.filter((a) => selfAdaptation(context, a)).map((a) => a.getStart()));
+        for (let i = context.diagnostics.length - 1; i >= reported; i--) {
+          const d = context.diagnostics[i];
+          if (SELF_CONVERSIONS.has(d.code) && d.start !== undefined && adapted.has(d.start)) context.diagnostics.splice(i, 1);
+        }
         if (lua.isCallExpression(result) || lua.isMethodCallExpression(result)) {
           result.params = result.params.map(withoutMathFloor);
         }

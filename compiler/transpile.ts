@@ -169,6 +169,16 @@ function dotted(relativePath: string): string {
 }
 
 /**
+ * The module name TSTL gives a folder under the root dir: its path dotted, with dots inside names written as
+ * underscores, and `node_modules` as `lua_modules` (where the SDK sits inside an installed project).
+ */
+function emittedName(relativePath: string): string {
+  const segments = relativePath.split(path.sep).filter((s) => s !== ".." && s !== "");
+  if (segments[0] === "node_modules") segments[0] = "lua_modules";
+  return segments.map((s) => s.replace(/\./g, "_")).join(".");
+}
+
+/**
  * TSTL names modules by their path under the root dir, which spans the project and kscript's stdlib, so
  * names carry the project's whole location. Packages ship these names (and size budgets are tight), so they
  * are shortened to the path inside the project, or `kscript.<name>` for stdlib helpers.
@@ -176,8 +186,8 @@ function dotted(relativePath: string): string {
 function shortener(program: ts.Program, projectDir: string): (name: string) => string {
   const rootDir = program.getCompilerOptions().rootDir ?? projectDir;
   const prefixes: [string, string][] = [
-    [dotted(path.relative(rootDir, projectDir)), ""],
-    [dotted(path.relative(rootDir, STDLIB_DIR)), "kscript."],
+    [emittedName(path.relative(rootDir, projectDir)), ""],
+    [emittedName(path.relative(rootDir, STDLIB_DIR)), "kscript."],
   ];
   return (name) => {
     for (const [prefix, replacement] of prefixes) {

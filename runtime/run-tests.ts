@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { parseCLI, startVitest } from "vitest/node";
 import { PROJECT_ROOT_ENV } from "./testing.js";
 import { BACKEND_ENV } from "./backends/index.js";
+import { packageRoot } from "../common/paths.js";
 
 /** A module of this kscript: the .ts in a checkout, the .js in a built package (`from` is relative to runtime/). */
 function ownModule(from: string): string {
@@ -42,6 +43,9 @@ export async function runTests(dir: string, vitestArgs: readonly string[]): Prom
     const slow = process.env[BACKEND_ENV] === "kernel" ? { testTimeout: 120_000, hookTimeout: 300_000 } : {};
     const ctx = await startVitest("test", filter, { config: false, ...slow, ...options, root, watch: options.watch ?? false }, {
       cacheDir: path.join(os.tmpdir(), "kscript-vite"),
+      // Test files are transformed with the SDK's own base config: the project's tsconfig extends it through
+      // node_modules, which a project does not have before `npm install` (kscript test runs before it does).
+      tsconfig: path.join(packageRoot, "tsconfig.base.json"),
       resolve: {
         alias: [
           { find: /^kscript\/testing$/, replacement: ownModule("testing") },

@@ -1,6 +1,6 @@
 /**
  * What authors see in their editor: a hook project whose tsconfig has the one line
- * `"extends": "kscript/tsconfig.base.json"` gets the kscript modules with their docs, and the Lua facilities
+ * `"extends": "kscript-sdk/tsconfig.base.json"` gets the kscript modules with their docs, and the Lua facilities
  * the dialect lacks are type errors, before any kscript command runs.
  */
 import fs from "node:fs";
@@ -8,17 +8,17 @@ import os from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { packageRoot } from "../../common/paths.js";
+import { packageRoot, sdkPackage } from "../../common/paths.js";
 
 function projectWithKscriptInstalled(source: string): ts.Program {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-editor-"));
   fs.mkdirSync(path.join(dir, "node_modules", "@typescript-to-lua"), { recursive: true });
-  fs.symlinkSync(packageRoot, path.join(dir, "node_modules", "kscript"));
+  fs.symlinkSync(packageRoot, path.join(dir, "node_modules", sdkPackage.name));
   fs.symlinkSync(
     path.join(packageRoot, "node_modules", "@typescript-to-lua", "language-extensions"),
     path.join(dir, "node_modules", "@typescript-to-lua", "language-extensions"),
   );
-  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ extends: "kscript/tsconfig.base.json", include: ["src"] }));
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ extends: `${sdkPackage.name}/tsconfig.base.json`, include: ["src"] }));
   fs.mkdirSync(path.join(dir, "src"));
   fs.writeFileSync(path.join(dir, "src", "hook.ts"), source);
   const config = ts.getParsedCommandLineOfConfigFile(path.join(dir, "tsconfig.json"), {}, {
@@ -47,6 +47,15 @@ describe("the stdlib types in an author's project", () => {
     const name = (idiv.importClause!.namedBindings as ts.NamedImports).elements[0].name;
     const symbol = checker.getAliasedSymbol(checker.getSymbolAtLocation(name)!);
     expect(ts.displayPartsToString(symbol.getDocumentationComment(checker))).toMatch(/Floor division/);
+  });
+
+  it("resolves kscript/testing for the project's tests, with its types", () => {
+    const program = projectWithKscriptInstalled(
+      'import { loadHook } from "kscript/testing";\n' +
+        'export const action: Promise<string | number | undefined> = loadHook("src/hook.ts").then((h) => h.runXdp(new Uint8Array(0)).actionName);\n' +
+        "export const wrong: Promise<boolean> = loadHook(\"src/hook.ts\").then((h) => h.runXdp(new Uint8Array(0)).actionName);\n",
+    );
+    expect(errors(program)).toEqual([expect.stringMatching(/^TS2322: Type 'Promise<.*"drop" \| "pass".*>' is not assignable to type 'Promise<boolean>'/)]);
   });
 
   it("makes the dialect's missing facilities type errors", () => {
