@@ -6,12 +6,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Builder, type BuildResult } from "../compiler/build.js";
+import type { Builder, BuildResult } from "../compiler/build.js";
 import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { formatTemplateList, initProject } from "./init.js";
-import { loadProject } from "../compiler/project.js";
 import { VmUnavailable, bootVm, prepareVm, readInitLog, type VmImage } from "../vm/vm.js";
-import * as kernel from "./kernel.js";
 import { KscriptError } from "../device/index.js";
 
 const USAGE = `usage: kscript <command> [options]
@@ -196,7 +194,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
         return await bootVm(image, { cwd: root, out, timeoutSeconds: 24 * 3600, console: "terminal" });
       }
       default:
-        return kernelCommand(parsed, cwd);
+        return await kernelCommand(parsed, cwd);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -236,16 +234,20 @@ async function testInKernel(root: string, vitestArgs: string[]): Promise<number>
 }
 
 async function buildCommand(options: Options, cwd: string): Promise<number> {
-  const project = loadProject(path.resolve(cwd, options.dir), { minify: options.minify });
-  const builder = new Builder(project);
+  const { Builder } = await import("../compiler/build.js");
+  const { loadProject } = await import("../compiler/project.js");
+  // Loaded here, not at the top: the compiler is most of the CLI's start-up time, and other commands skip it.
+  const fromConfig = (dir: string) => new Builder(loadProject(dir, { minify: options.minify }));
+  const builder = fromConfig(path.resolve(cwd, options.dir));
   const result = runOnce(builder, options);
   report(builder, result, options, cwd, process.stdout);
   if (!options.watch) return result.ok ? 0 : 1;
-  return await watch(builder, options, cwd);
+  return await watch(builder, fromConfig, options, cwd);
 }
 
 /** Kernel commands print one line of output, or one line of error and exit 1 when the kernel refuses. */
-function kernelCommand(parsed: Parsed, cwd: string): number {
+async function kernelCommand(parsed: Parsed, cwd: string): Promise<number> {
+  const kernel = await import("./kernel.js");
   const [first] = parsed.positional;
   let output: string;
   try {
@@ -297,7 +299,7 @@ function printUsageError(d: Diagnostic, cwd: string, json: boolean): void {
  * holding a source file (plain inotify watches, ready as soon as they are created), adding folders as
  * imports bring new ones in.
  */
-function watch(initial: Builder, options: Options, cwd: string): Promise<number> {
+function watch(initial: Builder, fromConfig: (dir: string) => Builder, options: Options, cwd: string): Promise<number> {
   let builder = initial;
   const { dir, outDir } = builder.project;
   const watchers = new Map<string, fs.FSWatcher>();
@@ -309,7 +311,7 @@ function watch(initial: Builder, options: Options, cwd: string): Promise<number>
     if ([...changed].some((f) => configFiles.has(f))) {
       // New hooks, targets or compiler options: start over from the configuration.
       try {
-        builder = new Builder(loadProject(dir, { minify: options.minify }));
+        builder = fromConfig(dir);
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         printUsageError(error.diagnostic, cwd, options.json);
