@@ -32,7 +32,7 @@ forwarding rules (templates/xdp-forward):
 test:
   test [dir] [vitest options]   run the project's tests (vitest) with kscript/testing wired to the local
                            engine (Fengari with the kernel's dialect, limits and emulated bindings)
-  test --kernel [dir] [vitest options]   the same tests against the real kscript.ko, in a qemu VM (root)
+  test --kernel [dir] [vitest options]   the same tests against the real kscript.ko: the loaded one, else in a qemu VM (root)
 
 kernel (root, with the kscript module loaded):
   deploy <package>         load a built package (dist/<name>.kscript.json or .lua) into the kernel
@@ -187,7 +187,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
       case "vm": {
         const root = path.resolve(cwd, first ?? ".");
         if (!fs.existsSync(root)) throw new UsageError(diagnostic("KS4002", [root, "Give the folder of a kscript project."]));
-        const image = startVm();
+        const image = await startVm();
         if (image === undefined) return 1;
         process.stderr.write(`kscript: booting Debian's ${image.kver} with kscript.ko in qemu (TCG); 'exit' powers it off\n`);
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-vm-"));
@@ -206,9 +206,9 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
 }
 
 /** The VM's image, or undefined after saying in one line why this machine cannot run it. */
-function startVm(): VmImage | undefined {
+async function startVm(): Promise<VmImage | undefined> {
   try {
-    return prepareVm();
+    return await prepareVm();
   } catch (error) {
     if (!(error instanceof VmUnavailable)) throw error;
     process.stderr.write(`kscript: cannot start the kernel VM: ${error.message}\n`);
@@ -216,9 +216,18 @@ function startVm(): VmImage | undefined {
   }
 }
 
-/** Runs the project's tests inside the VM against kscript.ko; vitest's exit code comes back through a share. */
+/**
+ * Runs the project's tests against kscript.ko: the loaded one when there is one (inside `kscript vm`, or a
+ * machine with the module), else in the VM, whose vitest exit code comes back through a share.
+ */
 async function testInKernel(root: string, vitestArgs: string[]): Promise<number> {
-  const image = startVm();
+  if (fs.existsSync("/dev/kscript")) {
+    const { BACKEND_ENV } = await import("../runtime/backends/kernel.js");
+    const { runTests } = await import("../runtime/run-tests.js");
+    process.env[BACKEND_ENV] = "kernel";
+    return await runTests(root, vitestArgs);
+  }
+  const image = await startVm();
   if (image === undefined) return 1;
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-test-kernel-"));
   const runner = fileURLToPath(new URL("../runtime/kernel-runner.js", import.meta.url));
