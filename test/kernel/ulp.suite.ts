@@ -14,7 +14,7 @@ const get = (port: number, args: string) =>
 
 export const ulpSuite: Suite = {
   name: "ulp",
-  lane: "b",
+  lane: "a",
   async prepare({ image, work, kscript }) {
     const server = path.join(image.servers, "ulp-server");
     const project = path.join(work, "project");
