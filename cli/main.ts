@@ -222,7 +222,7 @@ async function startVm(): Promise<VmImage | undefined> {
  */
 async function testInKernel(root: string, vitestArgs: string[]): Promise<number> {
   if (fs.existsSync("/dev/kscript")) {
-    const { BACKEND_ENV } = await import("../runtime/backends/kernel.js");
+    const { BACKEND_ENV } = await import("../runtime/backends/index.js");
     const { runTests } = await import("../runtime/run-tests.js");
     process.env[BACKEND_ENV] = "kernel";
     return await runTests(root, vitestArgs);

@@ -41,10 +41,13 @@ export const OPTIONS: readonly OptionSpec[] = [
   { name: "out-interface", spellings: ["-o", "--out-interface"], value: "an interface name, e.g. eth0" },
 ];
 
-/** Anything that starts with '-' and is not a known option spelling. */
-export const UnknownOption = createToken({ name: "UnknownOption", pattern: /-[^\s#]*/ });
-/** A value or the output interface: a run of characters that does not start with '-'. */
-export const Word = createToken({ name: "Word", pattern: /[^\s#-][^\s#]*/ });
+/**
+ * Anything that starts with '-' and is not a known option spelling. A '-' before a digit starts a value, not an
+ * option ('--dport -1'), so the checker can say what is wrong with that value.
+ */
+export const UnknownOption = createToken({ name: "UnknownOption", pattern: /-(?!\d)[^\s#]*/ });
+/** A value or the output interface: a run of characters that does not start with '-' (but for '-' and a digit). */
+export const Word = createToken({ name: "Word", pattern: /(?:[^\s#-]|-(?=\d))[^\s#]*/ });
 export const Newline = createToken({ name: "Newline", pattern: /\n/, line_breaks: true });
 const Blank = createToken({ name: "Blank", pattern: /[^\S\n]+/, group: Lexer.SKIPPED });
 const Comment = createToken({ name: "Comment", pattern: /#[^\n]*/, group: Lexer.SKIPPED });

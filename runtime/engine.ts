@@ -1,12 +1,14 @@
 /**
- * The local engine: Fengari states set up like the kernel's (DESIGN.md, "The local engine" and "Safety
+ * The local engine: Fengari states set up like the kernel's (docs/architecture.md, "The local engine" and "Safety
  * model"): the dialect's globals only, text-only loading, an instruction budget per call, a memory cap,
  * a stack guard, 64-bit integer semantics (fengari64.ts), and N states sharing one `rcu` table.
  */
 import { BINDINGS, DEFAULT_LIMITS, LIBRARIES, allowedGlobals, type Target } from "../common/dialect.js";
 import { BINDING_INSTALLERS } from "./bindings/index.js";
 import type { BindingContext } from "./bindings/context.js";
-import { EXCEEDS, EmulatorFault, type FaultKind } from "./kint.js";
+import { EmulatorFault } from "./kint.js";
+import { installExactLibraries } from "./libs.js";
+import { HookError, hookError, type ErrorKind } from "./errors.js";
 import { fengari, lauxlib, lua, lualib, to_jsstring, to_luastring } from "./fengari64.js";
 import { measureLive } from "./heap.js";
 import { fromLua, pushValue, type LuaValue } from "./values.js";
@@ -20,22 +22,6 @@ export interface Limits {
   instructions: number;
   /** Bytes of live Lua objects (strings, tables, closures, stacks) a state may hold, by kernel sizes. */
   memory: number;
-}
-
-export type ErrorKind = "syntax" | "runtime" | "budget" | FaultKind;
-
-/** A Lua error out of a hook, with the Lua position mapped to TypeScript when a source map is known. */
-export class HookError extends Error {
-  constructor(
-    readonly kind: ErrorKind,
-    /** The Lua message as the kernel would log it (with `chunk:line:`). */
-    readonly luaMessage: string,
-    /** `file.ts:line` of the TypeScript that produced the failing Lua line, when known. */
-    readonly tsLocation: string | undefined,
-  ) {
-    super(tsLocation ? `${tsLocation}: ${luaMessage}` : luaMessage);
-    this.name = "HookError";
-  }
 }
 
 export interface EngineOptions {
@@ -52,6 +38,8 @@ export interface EngineOptions {
 }
 
 const BUDGET_MESSAGE = "instruction budget exceeded";
+/** The kernel's count hook period (KLUA_HOOK_EVERY in kmod/lua/klua.c): the budget is checked as often. */
+const HOOK_EVERY = 1000;
 
 /** One Lua state with its sandbox, budget and memory meter. */
 export class HookState {
@@ -61,6 +49,8 @@ export class HookState {
   /** The fault's message with the Lua position it happened at. */
   private faultMessage = "";
   private budgetHit = false;
+  /** Instructions and library steps charged in the current call, across all of its coroutines. */
+  private insns = 0;
   private readonly meter: Meter;
   /** Entry names as Lua strings, converted once (calls are per packet). */
   private readonly names = new Map<string, Uint8Array>();
@@ -74,6 +64,7 @@ export class HookState {
     this.L = L;
     this.meter = new Meter(L, Infinity);
     L.l_G.kmeter = this.meter;
+    L.l_G.kcharge = this.charge;
     L.l_G.kfault = (L1: LuaState, e: EmulatorFault | RangeError) => {
       const message = e instanceof EmulatorFault ? e.message : "stack overflow (JavaScript stack of the emulator)";
       const where = luaWhere(L1);
@@ -105,6 +96,7 @@ export class HookState {
     }
     const allowed = allowedGlobals(target);
     lua.lua_pushglobaltable(L);
+    installExactLibraries(L);
     const present: string[] = [];
     lua.lua_pushnil(L);
     while (lua.lua_next(L, -2) !== 0) {
@@ -117,11 +109,13 @@ export class HookState {
       lua.lua_setfield(L, -2, to_luastring(name));
     }
     for (const [lib, kept] of Object.entries(LIBRARIES)) this.trimLibrary(lib, kept);
+    this.refuseFinalizers();
     lua.lua_pop(L, 1);
     lua.lua_register(L, to_luastring("print"), (L1: LuaState) => {
       const parts: string[] = [];
       const n = lua.lua_gettop(L1);
-      for (let i = 1; i <= n; i++) parts.push(to_jsstring(lauxlib.luaL_tolstring(L1, i)));
+      // printk writes bytes: any that are not UTF-8 show as U+FFFD here.
+      for (let i = 1; i <= n; i++) parts.push(to_jsstring(lauxlib.luaL_tolstring(L1, i), undefined, undefined, true));
       this.engine.print(parts.join("\t"));
       return 0;
     });
@@ -132,6 +126,31 @@ export class HookState {
       install(L, this.ctx);
       lua.lua_setglobal(L, to_luastring(name));
     }
+  }
+
+  /**
+   * The dialect has no finalizers (the kernel's collector would run them outside the call's budget):
+   * setmetatable refuses a metatable with a `__gc` field, as kscript.ko does. Global table on top.
+   */
+  private refuseFinalizers(): void {
+    const L = this.L;
+    lua.lua_getfield(L, -1, to_luastring("setmetatable"));
+    lua.lua_pushcclosure(
+      L,
+      (L1: LuaState) => {
+        if (lua.lua_type(L1, 2) === lua.LUA_TTABLE) {
+          lua.lua_pushliteral(L1, "__gc");
+          if (lua.lua_rawget(L1, 2) !== lua.LUA_TNIL) return lauxlib.luaL_argerror(L1, 2, to_luastring("'__gc' metamethods are not supported"));
+          lua.lua_pop(L1, 1);
+        }
+        lua.lua_pushvalue(L1, lua.lua_upvalueindex(1));
+        lua.lua_insert(L1, 1);
+        lua.lua_call(L1, lua.lua_gettop(L1) - 1, lua.LUA_MULTRET);
+        return lua.lua_gettop(L1);
+      },
+      1,
+    );
+    lua.lua_setfield(L, -2, to_luastring("setmetatable"));
   }
 
   /** Leaves only the dialect's members in a library table (global on top of the stack). */
@@ -148,22 +167,9 @@ export class HookState {
       names.push(lua.lua_tojsstring(L, -1));
     }
     for (const name of names) {
-      if (kept.includes(name) && !(lib === "math" && UNREPRESENTABLE[name])) continue;
+      if (kept.includes(name)) continue;
       lua.lua_pushnil(L);
       lua.lua_setfield(L, -2, to_luastring(name));
-    }
-    if (lib === "math") {
-      // math.maxinteger/mininteger are 2^63-1 and -2^63 in the kernel: reading them is a divergence.
-      lua.lua_createtable(L, 0, 1);
-      lua.lua_pushcfunction(L, (L1: LuaState) => {
-        const key = lua.lua_tojsstring(L1, 2);
-        if (UNREPRESENTABLE[key] && kept.includes(key)) {
-          throw new EmulatorFault("divergence", `math.${key} = ${UNREPRESENTABLE[key]}: value exceeds the emulator's 32-bit integers`);
-        }
-        return 0;
-      });
-      lua.lua_setfield(L, -2, to_luastring("__index"));
-      lua.lua_setmetatable(L, -2);
     }
     lua.lua_pop(L, 1);
   }
@@ -176,14 +182,14 @@ export class HookState {
       // A load error is a string, unless a patched-in fault raised something else.
       const message = String(lua.lua_tojsstring(L, -1) ?? "error object is not a string");
       lua.lua_pop(L, 1);
-      throw this.engine.error(message.includes(EXCEEDS) ? "divergence" : "syntax", message);
+      throw this.engine.error("syntax", message);
     }
     this.protectedCall(0, 0);
   }
 
   /**
    * Calls global function `entry` with `args` under the budget; returns its results. Throws HookError for
-   * a Lua error, a budget, memory or stack overrun, and for any divergence from 64-bit Lua, even a caught one.
+   * a Lua error, and for a budget, memory or stack overrun even when the hook caught it.
    */
   call(entry: string, args: readonly LuaValue[], nresults: number): LuaValue[] {
     const L = this.L;
@@ -211,15 +217,15 @@ export class HookState {
     const L = this.L;
     this.fault = undefined;
     this.budgetHit = false;
-    const budget = this.engine.limits.instructions;
-    lua.lua_sethook(L, this.onBudget, lua.LUA_MASKCOUNT, budget);
+    this.insns = 0;
+    // Coroutines created during the call inherit the hook; all of them count into `insns`.
+    lua.lua_sethook(L, this.onHook, lua.LUA_MASKCOUNT, HOOK_EVERY);
     const status = lua.lua_pcall(L, nargs, nresults, 0);
-    lua.lua_sethook(L, null, 0, 0);
-    // Both are set from inside the call (kfault, onBudget), which flow analysis cannot see.
+    // Both are set from inside the call (kfault, onHook, charge), which flow analysis cannot see.
     const fault = this.fault as EmulatorFault | RangeError | undefined;
     const budgetHit = this.budgetHit as boolean;
     if (status === lua.LUA_OK && !fault && !budgetHit) return;
-    const message = status === lua.LUA_OK ? "" : to_jsstring(lauxlib.luaL_tolstring(L, -1));
+    const message = status === lua.LUA_OK ? "" : to_jsstring(lauxlib.luaL_tolstring(L, -1), undefined, undefined, true);
     if (status !== lua.LUA_OK) lua.lua_pop(L, 2);
     else lua.lua_pop(L, nresults);
     // The fault's own message: what reached the top may be a later error, or nothing if pcall caught it.
@@ -229,21 +235,35 @@ export class HookState {
     throw this.engine.error(/stack overflow/.test(message) ? "stack" : "runtime", message);
   }
 
-  private readonly onBudget = (L: LuaState): void => {
+  /** The count hook, as klua_hook: every HOOK_EVERY instructions of any coroutine of the call. */
+  private readonly onHook = (L: LuaState): void => {
+    const every = lua.lua_gethookcount(L);
+    this.insns += every;
+    if (this.insns > this.engine.limits.instructions) this.budgetExceeded(L, 0);
+    // A thread left at 1 by an earlier call's exhausted budget.
+    if (every !== HOOK_EVERY) lua.lua_sethook(L, this.onHook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+  };
+
+  /** Work done inside a library function (libs.ts, the pattern matcher), as kscript_lua_charge. */
+  private readonly charge = (L: LuaState, cost: number | bigint): void => {
+    const limit = this.engine.limits.instructions;
+    if (cost > limit - Math.min(this.insns, limit)) this.budgetExceeded(L, 1);
+    this.insns += Number(cost);
+  };
+
+  /** `level`: where the message points (0: the running Lua function; 1: the caller of a C function). */
+  private budgetExceeded(L: LuaState, level: number): never {
     this.budgetHit = true;
     // Every further instruction fails too, so a pcall around the loop cannot keep the hook running.
-    lua.lua_sethook(L, this.onBudget, lua.LUA_MASKCOUNT, 1);
-    lua.lua_pushstring(L, to_luastring(`${luaWhere(L)}${BUDGET_MESSAGE} (${this.engine.limits.instructions} instructions)`));
-    lua.lua_error(L);
-  };
+    lua.lua_sethook(L, this.onHook, lua.LUA_MASKCOUNT, 1);
+    lauxlib.luaL_where(L, level);
+    lua.lua_pushstring(L, to_luastring(BUDGET_MESSAGE));
+    lua.lua_concat(L, 2);
+    return lua.lua_error(L) as never;
+  }
 }
 
 const CIST_LUA = 1 << 1;
-const UNREPRESENTABLE: Record<string, string> = {
-  maxinteger: "9223372036854775807",
-  mininteger: "-9223372036854775808",
-};
-
 /** `source:line: ` of the nearest Lua frame. */
 function luaWhere(L: LuaState): string {
   const ar = new lua.lua_Debug();
@@ -332,22 +352,4 @@ export class Engine {
   error(kind: ErrorKind, luaMessage: string): HookError {
     return hookError(kind, luaMessage, this.options.chunkName, this.options.locate);
   }
-}
-
-/**
- * A HookError for a Lua message from chunk `chunkName` (`name:line: …`), its line mapped to TypeScript when a
- * locator is known. Shared by the local engine and the kernel backend, whose messages have the same form.
- */
-export function hookError(
-  kind: ErrorKind,
-  luaMessage: string,
-  chunkName: string,
-  locate: ((luaLine: number) => string | undefined) | undefined,
-): HookError {
-  const m = new RegExp(`^${escapeRegExp(chunkName)}:(\\d+):`).exec(luaMessage);
-  return new HookError(kind, luaMessage, m && locate ? locate(Number(m[1])) : undefined);
-}
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

@@ -18,12 +18,23 @@ interface Patch {
 
 const KINT = "const kint = require('./kscript-int.js');\n";
 
+/**
+ * Library arguments that are positions or counts (string.sub, select, utf8.offset, …) read as JS numbers
+ * (kint.pos): these libraries only compare them with lengths. Functions that need the exact 64-bit
+ * argument are replaced in runtime/libs instead. Count of call sites per file, so an upgrade fails loudly.
+ */
+const POSITION_ARGS: Record<string, number> = { "lbaselib.js": 5, "lstrlib.js": 14, "lutf8lib.js": 7 };
+const POSITION_ARG = /\bluaL_(check|opt)integer\(/g;
+const POSITION_PRELUDE =
+  "const kpos_check = (L, a) => kint.pos(require('./lauxlib.js').luaL_checkinteger(L, a));\n" +
+  "const kpos_opt = (L, a, d) => kint.pos(require('./lauxlib.js').luaL_optinteger(L, a, d));\n";
+
 /** The kernel's messages for the float operations (kmod/lua/kconf.h): plain Lua errors, as catchable there. */
 const NO_DIV = "integer-only: '/' (use '//') is not supported";
 const NO_POW = "integer-only: '^' is not supported";
 
 const PATCHES: Patch[] = [
-  // Integer arithmetic in the VM: exact 64-bit result or a fault, never a wrap.
+  // Integer arithmetic in the VM: the exact 64-bit result, wrapped as C wraps it (kint.ts).
   { file: "lvm.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
   // The kernel builds Lua with LUA_NOCVTS2N: strings never turn into numbers implicitly ("10"+1 would be the
   // float 11.0 in stock 5.3), in arithmetic, bitwise operators or integer arguments; tonumber still parses.
@@ -32,21 +43,14 @@ const PATCHES: Patch[] = [
   { file: "lvm.js", find: "setivalue((op1.value - op2.value)|0)", replace: "setivalue(kint.sub(op1.value, op2.value))" },
   { file: "lvm.js", find: "setivalue(luaV_imul(op1.value, op2.value))", replace: "setivalue(kint.mul(op1.value, op2.value))" },
   { file: "lvm.js", find: "setivalue((-op.value)|0)", replace: "setivalue(kint.unm(op.value))" },
+  { file: "lvm.js", find: "setivalue(~op.value)", replace: "setivalue(kint.bnot(op.value))" },
+  { file: "lvm.js", find: "setivalue(numberop1 & numberop2)", replace: "setivalue(kint.band(numberop1, numberop2))" },
+  { file: "lvm.js", find: "setivalue(numberop1 | numberop2)", replace: "setivalue(kint.bor(numberop1, numberop2))" },
+  { file: "lvm.js", find: "setivalue(numberop1 ^ numberop2)", replace: "setivalue(kint.bxor(numberop1, numberop2))" },
   { file: "lvm.js", find: "return Math.floor(m / n)|0;", replace: "return kint.idiv(m, n);" },
+  { file: "lvm.js", find: "return (m - Math.floor(m / n) * n)|0;", replace: "return kint.mod(m, n);" },
   { file: "lvm.js", find: "setivalue(luaV_shiftl(numberop1, numberop2))", replace: "setivalue(kint.shiftl(numberop1, numberop2))" },
-  { file: "lvm.js", find: "setivalue(luaV_shiftl(numberop1, -numberop2))", replace: "setivalue(kint.shiftl(numberop1, -numberop2))" },
-  // Integer for-loops: the 64-bit kernel leaves the loop when the index passes the limit; 32-bit wrapping
-  // would loop again. Keeping the internal counter unwrapped reproduces the kernel exactly.
-  { file: "lvm.js", find: "let idx = (L.stack[ra].value + step)|0;", replace: "let idx = L.stack[ra].value + step;" },
-  { file: "lvm.js", find: "init.value = (initv - pstep.value)|0;", replace: "init.value = initv - pstep.value;" },
-  // The same operations through lua_arith and the parser's constant folding.
-  { file: "lobject.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
-  { file: "lobject.js", find: "case LUA_OPADD:  return (v1 + v2)|0;", replace: "case LUA_OPADD:  return kint.add(v1, v2);" },
-  { file: "lobject.js", find: "case LUA_OPSUB:  return (v1 - v2)|0;", replace: "case LUA_OPSUB:  return kint.sub(v1, v2);" },
-  { file: "lobject.js", find: "return lvm.luaV_imul(v1, v2);", replace: "return kint.mul(v1, v2);" },
-  { file: "lobject.js", find: "return lvm.luaV_shiftl(v1, v2);", replace: "return kint.shiftl(v1, v2);" },
-  { file: "lobject.js", find: "return lvm.luaV_shiftl(v1, -v2);", replace: "return kint.shiftl(v1, -v2);" },
-  { file: "lobject.js", find: "case LUA_OPUNM:  return (0 - v1)|0;", replace: "case LUA_OPUNM:  return kint.unm(v1);" },
+  { file: "lvm.js", find: "setivalue(luaV_shiftl(numberop1, -numberop2))", replace: "setivalue(kint.shiftl(numberop1, kint.unm(numberop2)))" },
   // The kernel's Lua has no floats: `/` and `^` raise the kernel's Lua error where they are (at load time
   // when constants fold), and a float numeral or string is not a number (tonumber("1.5") is nil).
   {
@@ -55,16 +59,51 @@ const PATCHES: Patch[] = [
     replace: `ldebug.luaG_runerror(L, to_luastring(${JSON.stringify(NO_POW)}));`,
   },
   { file: "lvm.js", find: "L.stack[ra].setfltvalue(numberop1 / numberop2);", replace: `ldebug.luaG_runerror(L, to_luastring(${JSON.stringify(NO_DIV)}));` },
-  // string.pack/unpack/packsize refuse the float formats, with the kernel's message (kmod/lua/klua.c).
-  ...(["f", "d", "n"] as const).map((letter) => {
-    const code = letter.charCodeAt(0);
-    const size = letter === "f" ? 4 : 8;
-    return {
-      file: "lstrlib.js",
-      find: `case ${code} /*'${letter}'*/: r.size = ${size}; r.opt = Kfloat; return r;`,
-      replace: `case ${code} /*'${letter}'*/: return luaL_error(h.L, to_luastring("integer-only: pack format '${letter}' is not supported"));`,
-    };
-  }),
+  // Integer for-loops step with C's wrap-around, as lvm.c's OP_FORLOOP does.
+  { file: "lvm.js", find: "let idx = (L.stack[ra].value + step)|0;", replace: "let idx = kint.add(L.stack[ra].value, step);" },
+  { file: "lvm.js", find: "init.value = (initv - pstep.value)|0;", replace: "init.value = kint.sub(initv, pstep.value);" },
+  // The same operations through lua_arith and the parser's constant folding.
+  { file: "lobject.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
+  {
+    file: "lobject.js",
+    find: /const intarith = function\(L, op, v1, v2\) \{[\s\S]*?\n\};\n/,
+    replace: `const intarith = function(L, op, v1, v2) {
+    switch (op) {
+        case LUA_OPADD:  return kint.add(v1, v2);
+        case LUA_OPSUB:  return kint.sub(v1, v2);
+        case LUA_OPMUL:  return kint.mul(v1, v2);
+        case LUA_OPMOD:  return lvm.luaV_mod(L, v1, v2);
+        case LUA_OPIDIV: return lvm.luaV_div(L, v1, v2);
+        case LUA_OPBAND: return kint.band(v1, v2);
+        case LUA_OPBOR:  return kint.bor(v1, v2);
+        case LUA_OPBXOR: return kint.bxor(v1, v2);
+        case LUA_OPSHL:  return kint.shiftl(v1, v2);
+        case LUA_OPSHR:  return kint.shiftl(v1, kint.unm(v2));
+        case LUA_OPUNM:  return kint.unm(v1);
+        case LUA_OPBNOT: return kint.bnot(v1);
+        default: lua_assert(0);
+    }
+};
+`,
+  },
+  // Integers cross the C API and index tables in either canonical form.
+  { file: "lapi.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
+  { file: "lapi.js", find: "fengari_argcheck(typeof n === \"number\" && (n|0) === n);", replace: "fengari_argcheck(kint.isInt(n));" },
+  { file: "ltable.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
+  { file: "ltable.js", find: "lua_assert(typeof key == \"number\" && (key|0) === key);", replace: "lua_assert(kint.isInt(key));" },
+  {
+    file: "ltable.js",
+    find: "lua_assert(typeof key == \"number\" && (key|0) === key && value instanceof lobject.TValue);",
+    replace: "lua_assert(kint.isInt(key) && value instanceof lobject.TValue);",
+  },
+  // Strings are table keys, constants and sort keys through this "hash": two hex digits per byte, so it is
+  // one-to-one (one digit for bytes < 16 made "\\7\\0" and "p" the same key) and orders like memcmp.
+  { file: "lstring.js", find: "s += str[i].toString(16);", replace: "s += HEX[str[i]];" },
+  {
+    file: "lstring.js",
+    find: "const luaS_hash = function(str) {",
+    replace: "const HEX = Array.from({ length: 256 }, (_, b) => (b < 16 ? \"0\" : \"\") + b.toString(16));\nconst luaS_hash = function(str) {",
+  },
   {
     // Constants are folded without a Lua state to raise in, so `/` and `^` of constants are left to run time.
     file: "lcode.js",
@@ -76,20 +115,6 @@ const PATCHES: Patch[] = [
   { file: "lobject.js", find: "s2i = l_str2d(s);", replace: "s2i = null;" },
   // Numerals and string->number conversions (literals, tonumber, coercions) with 64-bit rules.
   { file: "lobject.js", find: "let s2i = l_str2int(s);", replace: "let s2i = kint.str2int(s) || null;" },
-  { file: "lcode.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
-  {
-    file: "lcode.js",
-    find: "lobject.luaO_arith(null, op, v1, v2, res);  /* does operation */",
-    // Not folding leaves the operation to run time, where it fails with its line (as Lua does for 1//0).
-    replace: "try { lobject.luaO_arith(null, op, v1, v2, res); } catch (e) { if (e instanceof kint.EmulatorFault) return 0; throw e; }",
-  },
-  { file: "llex.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
-  {
-    file: "llex.js",
-    find: "if (lobject.luaO_str2num(luaZ_buffer(ls.buff), obj) === 0)  /* format error? */",
-    replace:
-      "let conv;\n    try { conv = lobject.luaO_str2num(luaZ_buffer(ls.buff), obj); } catch (e) { if (e instanceof kint.EmulatorFault) lexerror(ls, to_luastring(e.message), TK_INT); throw e; }\n    if (conv === 0)",
-  },
   { file: "lbaselib.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
   {
     file: "lbaselib.js",
@@ -98,40 +123,43 @@ const PATCHES: Patch[] = [
   },
   { file: "lmathlib.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
   { file: "lmathlib.js", find: "if (n < 0) n = (-n)|0;", replace: "if (n < 0) n = kint.unm(n);" },
-  // string.pack/unpack/format with the kernel's 8-byte lua_Integer, long and size_t.
+  { file: "lmathlib.js", find: "lua_pushboolean(L, (a >= 0)?(b<0 || a<b):(b<0 && a<b));", replace: "lua_pushboolean(L, kint.ult(a, b));" },
+  { file: "lmathlib.js", find: "lua_pushinteger(L, LUA_MAXINTEGER);", replace: "lua_pushinteger(L, kint.MAXINTEGER);" },
+  { file: "lmathlib.js", find: "lua_pushinteger(L, LUA_MININTEGER);", replace: "lua_pushinteger(L, kint.MININTEGER);" },
   { file: "lstrlib.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
-  { file: "lstrlib.js", find: "case 108 /*'l'*/: r.size = 4;", replace: "case 108 /*'l'*/: r.size = 8;" },
-  { file: "lstrlib.js", find: "case 76  /*'L'*/: r.size = 4;", replace: "case 76  /*'L'*/: r.size = 8;" },
-  { file: "lstrlib.js", find: "case 106 /*'j'*/: r.size = 4;", replace: "case 106 /*'j'*/: r.size = 8;" },
-  { file: "lstrlib.js", find: "case 74  /*'J'*/: r.size = 4;", replace: "case 74  /*'J'*/: r.size = 8;" },
-  { file: "lstrlib.js", find: "case 84  /*'T'*/: r.size = 4;", replace: "case 84  /*'T'*/: r.size = 8;" },
+  { file: "lutf8lib.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
+  // The pattern matcher and plain find charge the call's budget where the kernel's lstrlib does
+  // (kmod/lua/patches/lstrlib-charge.patch): each singlematch step, matchbalance step and match() entry,
+  // and 1 + (pattern length - 1) / 32 per candidate of a plain find.
+  { file: "lstrlib.js", find: "        let c = ms.src[s];\n", replace: "        let c = ms.src[s];\n        KCHARGE(ms.L, 1);\n" },
+  { file: "lstrlib.js", find: "        while (++s < ms.src_end) {\n", replace: "        while (++s < ms.src_end) {\n            KCHARGE(ms.L, 1);\n" },
+  { file: "lstrlib.js", find: "    let gotoinit = true;\n\n    if (ms.matchdepth-- === 0)", replace: "    let gotoinit = true;\n    KCHARGE(ms.L, 1);\n\n    if (ms.matchdepth-- === 0)" },
   {
     file: "lstrlib.js",
-    find: "case 115 /*'s'*/: r.size = getnumlimit(h, fmt, 4);",
-    replace: "case 115 /*'s'*/: r.size = getnumlimit(h, fmt, 8);",
+    find: /const find_subarray = function\(arr, subarr, from_index\) \{[\s\S]*?\n\};\n/,
+    // lmemfind of lstrlib.c: only candidates where the whole pattern still fits are tried (and charged).
+    replace: `const find_subarray = function(L, arr, subarr) {
+    let l2 = subarr.length;
+    if (l2 === 0) return 0;
+    if (l2 > arr.length) return -1;
+    l2--;
+    const lim = arr.length - l2;
+    for (let i = 0; i < lim && (i = arr.indexOf(subarr[0], i)) !== -1 && i < lim; i++) {
+        KCHARGE(L, 1 + Math.floor(l2 / 32));
+        if (luastring_eq(arr.subarray(i + 1, i + 1 + l2), subarr.subarray(1))) return i;
+    }
+    return -1;
+};
+const KCHARGE = (L, cost) => { if (L.l_G.kcharge) L.l_G.kcharge(L, cost); };
+`,
   },
-  {
-    file: "lstrlib.js",
-    find: /if \(size < SZINT\) \{  \/\* need overflow check\? \*\/\n\s*let lim = 1 << \(size \* 8\) - 1;\n\s*luaL_argcheck\(L, -lim <= n && n < lim, arg, "integer overflow"\);\n\s*\}/,
-    replace: 'luaL_argcheck(L, kint.packFits(n, size, true), arg, "integer overflow");',
-  },
-  {
-    file: "lstrlib.js",
-    find: /if \(size < SZINT\)\n\s*luaL_argcheck\(L, \(n>>>0\) < \(1 << \(size \* NB\)\), arg, "unsigned overflow"\);\n\s*packint\(b, n>>>0, h.islittle, size, false\);/,
-    replace: 'luaL_argcheck(L, kint.packFits(n, size, false), arg, "unsigned overflow");\n                packint(b, n, h.islittle, size, n < 0);',
-  },
-  {
-    file: "lstrlib.js",
-    find: /const unpackint = function\(L, str, islittle, size, issigned\) \{[\s\S]*?\n\};\n/,
-    replace:
-      "const unpackint = function(L, str, islittle, size, issigned) {\n    let res = kint.unpackInt(str, islittle, size, issigned);\n    if (res === undefined)\n        luaL_error(L, to_luastring(\"%d-byte integer does not fit into Lua Integer\"), size);\n    return res;\n};\n",
-  },
-  {
-    file: "lstrlib.js",
-    find: "let n = luaL_checkinteger(L, arg);\n                    addlenmod(form, to_luastring(LUA_INTEGER_FRMLEN, true));\n                    luaL_addstring(b, to_luastring(sprintf(String.fromCharCode(...form), n)));",
-    replace:
-      "let n = luaL_checkinteger(L, arg);\n                    addlenmod(form, to_luastring(LUA_INTEGER_FRMLEN, true));\n                    let f = String.fromCharCode(...form), u = kint.formatUnsigned(f, n);\n                    luaL_addstring(b, to_luastring(u === undefined ? sprintf(f, n) : u));",
-  },
+  { file: "lstrlib.js", find: "let f = find_subarray(s.subarray(init - 1), p, 0);", replace: "let f = find_subarray(L, s.subarray(init - 1), p);" },
+  // A back-reference to a position capture never matches: C compares its length (CAP_POSITION) as a size_t.
+  { file: "lstrlib.js", find: "if ((ms.src_end-s) >= len && array_cmp(", replace: "if (len >= 0 && (ms.src_end-s) >= len && array_cmp(" },
+  { file: "lstrlib.js", find: "malformed pattern (missing arguments to '%%b'\"", replace: "malformed pattern (missing arguments to '%%b')\"" },
+  // A match ending at index 0 (an empty match at the start, e.g. a frontier after a greedy item that
+  // matched nothing) is a match: C returns a pointer, Fengari an index, and 0 is falsy.
+  { file: "lstrlib.js", find: "        if (res) return res;", replace: "        if (res !== null) return res;" },
   // A fault thrown from inside Fengari (kint, the memory meter, a JS stack overflow) becomes an ordinary
   // Lua runtime error raised at the faulting instruction, through the state's `kfault` (engine.ts).
   { file: "ldo.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
@@ -188,6 +216,15 @@ function applyPatches(file: string, source: string): string {
     stackDeletes++;
     return `${slot} = void 0;`;
   });
+  if (file in POSITION_ARGS) {
+    let count = 0;
+    out = out.replace(POSITION_ARG, (_, kind: string) => {
+      count++;
+      return `kpos_${kind}(`;
+    });
+    if (count !== POSITION_ARGS[file]) throw new Error(`fengari64: ${count} position arguments in ${file}, expected ${POSITION_ARGS[file]}`);
+    out = out.replace('"use strict";\n', () => '"use strict";\n' + POSITION_PRELUDE);
+  }
   for (const p of PATCHES.filter((x) => x.file === file)) {
     const count =
       typeof p.find === "string" ? out.split(p.find).length - 1 : (out.match(new RegExp(p.find, "g")) ?? []).length;
@@ -232,4 +269,4 @@ export const lua = fengari.lua;
 export const lauxlib = fengari.lauxlib;
 export const lualib = fengari.lualib;
 export const to_luastring: (s: string) => Uint8Array = fengari.to_luastring;
-export const to_jsstring: (s: Uint8Array) => string = fengari.to_jsstring;
+export const to_jsstring: (s: Uint8Array, from?: number, to?: number, replacement?: boolean) => string = fengari.to_jsstring;

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { runTests } from "./run-tests.js";
-import { BACKEND_ENV } from "./backends/kernel.js";
+import { BACKEND_ENV } from "./backends/index.js";
 
 const [out, project, ...vitestArgs] = process.argv.slice(2);
 process.env[BACKEND_ENV] = "kernel";

@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseCLI, startVitest } from "vitest/node";
 import { PROJECT_ROOT_ENV } from "./testing.js";
-import { BACKEND_ENV } from "./backends/kernel.js";
+import { BACKEND_ENV } from "./backends/index.js";
 
 /** A module of this kscript: the .ts in a checkout, the .js in a built package (`from` is relative to runtime/). */
 function ownModule(from: string): string {

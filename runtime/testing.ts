@@ -10,14 +10,14 @@ import { TARGET_ENTRY, isTarget, type Target } from "../common/dialect.js";
 import { formatDiagnostic } from "../common/diagnostics.js";
 import { readPackage, type HookPackage, type Manifest } from "../compiler/package.js";
 import { originalPosition, type SourceMapV3 } from "../compiler/sourcemap.js";
-import { DataRef, ByteBuffer } from "./bindings/data.js";
 import { actionName, type XdpActionName } from "./bindings/xdp.js";
-import { Engine, type Limits } from "./engine.js";
-import { instantiateInKernel, kernelBackendSelected } from "./backends/kernel.js";
-import type { RcuKey, RcuValue } from "./bindings/rcu.js";
-import type { LuaValue } from "./values.js";
+import type { Engine, Limits } from "./engine.js";
+import { selectedBackend, type CallInput, type CallOutcome, type LoadedScript } from "./backends/index.js";
+import type { RcuKey, RcuValue } from "./bindings/context.js";
+import { latin1Bytes, type LuaValue } from "./values.js";
 
-export { HookError, type Limits, type ErrorKind } from "./engine.js";
+export { HookError, type ErrorKind } from "./errors.js";
+export type { Limits } from "./engine.js";
 export * from "./packets.js";
 export { readPcap, LINKTYPE_ETHERNET, type PcapFile, type PcapPacket } from "./pcap.js";
 export type { LuaValue } from "./values.js";
@@ -76,8 +76,8 @@ export interface Hook {
   call(fn: string, args: readonly LuaValue[], nresults?: number, options?: RunOptions): LuaValue[];
 }
 
-const toBytes = (b: Uint8Array | string): Uint8Array =>
-  typeof b === "string" ? new TextEncoder().encode(b) : Uint8Array.from(b);
+/** Inputs given as strings are byte strings, like the strings hooks return (latin1, one char per byte). */
+const toBytes = (b: Uint8Array | string): Uint8Array => (typeof b === "string" ? latin1Bytes(b) : Uint8Array.from(b));
 
 /** The target a TypeScript entry implements, from the entry function it exports. */
 function inferTarget(entry: string): Target | "module" {
@@ -103,7 +103,7 @@ export async function loadHook(hookPath: string, options: LoadOptions = {}): Pro
   } else {
     pkg = readPackage(file);
   }
-  return kernelBackendSelected() ? instantiateInKernel(pkg, options, locator(pkg.map)) : instantiate(pkg, options);
+  return instantiate(pkg, options);
 }
 
 function locator(map: SourceMapV3): (luaLine: number) => string | undefined {
@@ -114,58 +114,52 @@ function locator(map: SourceMapV3): (luaLine: number) => string | undefined {
   };
 }
 
+/** Loads the package on the selected backend; a failed call throws its HookError, as the test expects. */
 function instantiate(pkg: HookPackage, options: LoadOptions): Hook {
   const target = options.target ?? pkg.manifest.target;
-  const engine = new Engine(pkg.lua, {
+  const script = selectedBackend().load({
+    name: pkg.name,
     target,
-    chunkName: `${pkg.name}.lua`,
-    states: options.cpus ?? 1,
+    lua: pkg.lua,
+    cpus: options.cpus,
     limits: { instructions: pkg.manifest.limits?.instructions, memory: pkg.manifest.limits?.memory, ...options.limits },
     locate: locator(pkg.map),
     print: options.print,
   });
-  const entry = (want: Target) => {
+  const run = <K extends CallOutcome["kind"]>(want: K, call: CallInput): Extract<CallOutcome, { kind: K }> => {
     if (target !== want) throw new Error(`${pkg.name} is a '${target}' hook, not '${want}'`);
-    return TARGET_ENTRY[want];
+    const outcome = script.run(call);
+    if (outcome.error) throw outcome.error;
+    return outcome as Extract<CallOutcome, { kind: K }>;
   };
+  return {
+    ...common(pkg, target, script),
+    runXdp(packet, opts = {}) {
+      const r = run("xdp", { input: packet, arg: opts.arg, cpu: opts.cpu });
+      const result: XdpResult = { action: r.action, actionName: actionName(r.action), packet: r.packet };
+      if (r.redirect !== undefined) result.redirect = r.redirect;
+      return result;
+    },
+    runRecv(msg, opts = {}) {
+      const r = run("tls", { input: toBytes(msg), cpu: opts.cpu });
+      return { code: r.code, file: r.file };
+    },
+    runProcess(buf, opts = {}) {
+      return run("sock", { input: toBytes(buf), cpu: opts.cpu }).accept;
+    },
+  };
+}
+
+/** What every hook has, whatever its target. */
+function common(pkg: HookPackage, target: Target | "module", script: LoadedScript) {
   return {
     name: pkg.name,
     target,
     manifest: pkg.manifest,
     lua: pkg.lua,
-    engine,
-    logs: engine.logs,
-    rcu: engine.rcu,
-    runXdp(packet, opts = {}) {
-      const state = engine.state(opts.cpu);
-      const pkt = new DataRef(new ByteBuffer(Uint8Array.from(packet)));
-      const args: LuaValue[] = [pkt];
-      if (opts.arg) args.push(new DataRef(new ByteBuffer(Uint8Array.from(opts.arg))));
-      state.ctx.redirect = undefined;
-      const [action] = state.call(entry("xdp"), args, 1);
-      if (typeof action !== "number") throw new Error(`${pkg.name}: callback returned ${describe(action)}, not an xdp.action`);
-      const result: XdpResult = { action, actionName: actionName(action), packet: pkt.buf.bytes.slice() };
-      if (state.ctx.redirect !== undefined) result.redirect = state.ctx.redirect;
-      return result;
-    },
-    runRecv(msg, opts = {}) {
-      const [code, file] = engine.state(opts.cpu).call(entry("tls"), [toBytes(msg)], 2);
-      if (typeof code !== "number") throw new Error(`${pkg.name}: recv returned ${describe(code)} as its code, not an integer`);
-      if (file !== undefined && typeof file !== "string") throw new Error(`${pkg.name}: recv returned ${describe(file)} as its file`);
-      return { code, file };
-    },
-    runProcess(buf, opts = {}) {
-      const [verdict] = engine.state(opts.cpu).call(entry("sock"), [new DataRef(new ByteBuffer(toBytes(buf)))], 1);
-      return verdict !== undefined && verdict !== false;
-    },
-    call(fn, args, nresults = 1, opts = {}) {
-      return engine.state(opts.cpu).call(fn, args, nresults);
-    },
+    engine: script.engine,
+    logs: script.logs,
+    rcu: script.rcu,
+    call: (fn: string, args: readonly LuaValue[], nresults = 1, opts: RunOptions = {}) => script.call(fn, args, nresults, opts.cpu),
   };
-}
-
-function describe(v: LuaValue): string {
-  if (v === undefined) return "nil";
-  if (typeof v === "object" && "type" in v) return `a ${v.type}`;
-  return `${typeof v} ${String(v)}`;
 }

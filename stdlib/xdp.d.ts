@@ -9,12 +9,12 @@ export type Action = 0 | 1 | 2 | 3 | 4;
 /**
  * XDP actions by name: `aborted` 0 (drop and trace an error), `drop` 1, `pass` 2 (on to the network stack),
  * `tx` 3 (send back out of the receiving interface), `redirect` 4 (out of another interface, see
- * {@link redirect}). `abort` is the XDPLua seed's spelling of `aborted`.
+ * {@link redirect}). `abort` is XDPLua's spelling of `aborted`.
  */
 export declare const action: {
   /** XDP_ABORTED (0): drop the packet and fire the `xdp_exception` tracepoint. */
   readonly aborted: 0;
-  /** XDP_ABORTED (0) under the XDPLua seed's name. */
+  /** XDP_ABORTED (0) under XDPLua's name. */
   readonly abort: 0;
   /** XDP_DROP (1): drop the packet silently. */
   readonly drop: 1;

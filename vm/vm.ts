@@ -96,6 +96,13 @@ export function bootVm(image: VmImage, options: BootOptions): Promise<number> {
     "console=ttyS0",
     "loglevel=4",
     "panic=-1",
+    // Strict lockup detectors: a CPU held 10 s, a task blocked 60 s or an RCU stall panics the guest (its
+    // results then go missing and the suite fails).
+    "watchdog_thresh=5",
+    "softlockup_panic=1",
+    "hung_task_panic=1",
+    "sysctl.kernel.hung_task_timeout_secs=60",
+    "sysctl.kernel.panic_on_rcu_stall=1",
     `ks_ko=${image.ko}`,
     `ks_node=${process.execPath}`,
     `ks_repo=${packageRoot}`,

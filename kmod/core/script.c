@@ -84,7 +84,7 @@ static void kscript_release_work(struct work_struct *work)
 }
 
 /*
- * Closing a state runs Lua (pending __gc) and frees vmalloc'd memory: done
+ * Closing a state frees vmalloc'd memory (it runs no Lua): done
  * now in process context, else (a socket destroyed in softirq) by a worker.
  */
 static void kscript_release(struct kref *ref)

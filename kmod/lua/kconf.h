@@ -4,7 +4,8 @@
  *
  * Forced (-include) into every Lua source so that kernel headers come first
  * and Lua's "#if !defined(...)" knobs see these values; kscript's own sources
- * get it through klua.h. Lua's sources are used unmodified.
+ * get it through klua.h. Lua's sources change only through patches/ (the
+ * budget's charges, and the end of a call that is over).
  */
 #ifndef KSCRIPT_KCONF_H
 #define KSCRIPT_KCONF_H
@@ -34,6 +35,14 @@ int kscript_lua_matchdepth(struct lua_State *L);
 /* Charge work done in C loops to the call's instruction budget. */
 void kscript_lua_charge(struct lua_State *L, unsigned long long cost);
 #define KSCRIPT_CHARGE(L, cost)	kscript_lua_charge(L, cost)
+/* Bytes scanned or compared without producing memory: one per 16. */
+#define KSCRIPT_BYTES(n)	((unsigned long long)(n) / 16)
+/* The call's budget or time ran out: nothing in the script may catch it. */
+int kscript_lua_over(struct lua_State *L);
+#define KSCRIPT_CALL_OVER(L)	kscript_lua_over(L)
+/* The memory cap refused an allocation: ends the call if its time is up. */
+void kscript_lua_refused(struct lua_State *L);
+#define KSCRIPT_ALLOC_REFUSED(L)	kscript_lua_refused(L)
 typedef unsigned long kscript_jmp_buf[8];
 int kscript_setjmp(kscript_jmp_buf env) __attribute__((returns_twice));
 void kscript_longjmp(kscript_jmp_buf env, int val);

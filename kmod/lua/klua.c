@@ -21,6 +21,12 @@
 /* On a stack that is not the task's (softirq on the IRQ stack): depth allowed. */
 #define KLUA_FOREIGN_DEPTH	(6 * 1024)
 #define KLUA_HOOK_EVERY		1000
+/*
+ * A call in softirq (xdp) holds its CPU with bottom halves off: whatever the
+ * limits say, at most this much (1M instructions: ~10 ms natively).
+ */
+#define KLUA_ATOMIC_INSNS	1000000ULL
+#define KLUA_ATOMIC_TIME_NS	(100 * NSEC_PER_MSEC)
 /* Stack per level of lstrlib's match() (56 bytes measured), rounded up. */
 #define KLUA_MATCH_FRAME	80
 
@@ -133,49 +139,94 @@ void kscript_lua_nofloat(lua_State *L, const char *what)
 	luaG_runerror(L, "integer-only: %s is not supported", what);
 }
 
-static void klua_hook(lua_State *L, struct lua_Debug *ar);
+/* "source:line: " of the innermost Lua function running, as luaL_where. */
+static void klua_where(lua_State *L)
+{
+	lua_Debug ar;
+	int level;
+
+	for (level = 0; lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "Sl", &ar);
+		if (ar.currentline > 0) {
+			lua_pushfstring(L, "%s:%d: ", ar.short_src, ar.currentline);
+			return;
+		}
+	}
+	lua_pushliteral(L, "");
+}
 
 /*
- * The budget is spent: fail on every instruction until the call unwinds, so
- * pcall cannot loop on. level: where the message points (0: the running Lua
- * function, from the hook; 1: the caller of a C function).
+ * The call is over. Its error unwinds to the caller in the kernel: no pcall,
+ * xpcall handler or coroutine of the script sees it
+ * (patches/call-over.patch), so no script code runs again in this call.
  */
 static int klua_budget_exceeded(lua_State *L, struct klua_ctx *ctx,
-				const char *what, int level)
+				const char *what)
 {
 	ctx->budget_hit = true;
-	lua_sethook(L, klua_hook, LUA_MASKCOUNT, 1);
-	luaL_where(L, level);
+	ctx->over = true;
+	klua_where(L);
 	lua_pushfstring(L, "%s budget exceeded", what);
 	lua_concat(L, 2);
 	return lua_error(L);
 }
 
+int kscript_lua_over(lua_State *L)
+{
+	return klua_ctx(L)->over;
+}
+
+/*
+ * The wall clock, and a chance for others to run: a call in process context
+ * may last as long as its limits allow without holding the CPU.
+ */
+static void klua_check_clock(lua_State *L, struct klua_ctx *ctx)
+{
+	if (ktime_get_mono_fast_ns() > ctx->deadline_ns)
+		klua_budget_exceeded(L, ctx, "time");
+	if (gfpflags_allow_blocking(ctx->gfp))
+		cond_resched();
+}
+
 static void klua_hook(lua_State *L, struct lua_Debug *ar)
 {
 	struct klua_ctx *ctx = klua_ctx(L);
-	int every = lua_gethookcount(L);
 
-	ctx->insns += every;
+	ctx->insns += KLUA_HOOK_EVERY;
+	if (ctx->insns > ctx->budget)
+		klua_budget_exceeded(L, ctx, "instruction");
 	/*
-	 * Time too: an instruction may do O(string size) work in C (compare,
-	 * find, utf8.len), which the count alone does not bound.
+	 * Time too: an instruction may do O(memory) work in C (a table scan
+	 * by next, a concatenation), which the count alone does not bound.
 	 */
-	if (ctx->insns > ctx->insn_limit)
-		klua_budget_exceeded(L, ctx, "instruction", 0);
-	if (ktime_get_mono_fast_ns() > ctx->deadline_ns)
-		klua_budget_exceeded(L, ctx, "time", 0);
-	if (every != KLUA_HOOK_EVERY)	/* a thread left at 1 by a past call */
-		lua_sethook(L, klua_hook, LUA_MASKCOUNT, KLUA_HOOK_EVERY);
+	klua_check_clock(L, ctx);
 }
 
 void kscript_lua_charge(lua_State *L, unsigned long long cost)
 {
 	struct klua_ctx *ctx = klua_ctx(L);
 
-	if (cost > ctx->insn_limit - min(ctx->insns, ctx->insn_limit))
-		klua_budget_exceeded(L, ctx, "instruction", 1);
+	if (cost > ctx->budget - min(ctx->insns, ctx->budget))
+		klua_budget_exceeded(L, ctx, "instruction");
 	ctx->insns += cost;
+	/* As often as the hook would: a C loop may run long on small charges. */
+	if (ctx->insns >= ctx->clock_due) {
+		ctx->clock_due = ctx->insns + KLUA_HOOK_EVERY;
+		klua_check_clock(L, ctx);
+	}
+}
+
+/*
+ * Each refusal may be followed by a full collection (lmem.c): a pcall'd
+ * allocation in a loop must not outlive the call's time.
+ */
+void kscript_lua_refused(lua_State *L)
+{
+	struct klua_ctx *ctx = klua_ctx(L);
+
+	/* Not again while raising: the message itself may be refused. */
+	if (!ctx->over && ktime_get_mono_fast_ns() > ctx->deadline_ns)
+		klua_budget_exceeded(L, ctx, "time");
 }
 
 void klua_enter(lua_State *L, gfp_t gfp)
@@ -183,6 +234,7 @@ void klua_enter(lua_State *L, gfp_t gfp)
 	struct klua_ctx *ctx = klua_ctx(L);
 	unsigned long sp = current_stack_pointer;
 	unsigned long base = (unsigned long)task_stack_page(get_current());
+	u64 time;
 
 	if (sp - base < THREAD_SIZE)
 		ctx->stack_floor = base + KLUA_STACK_RESERVE;
@@ -191,9 +243,17 @@ void klua_enter(lua_State *L, gfp_t gfp)
 	ctx->overflow = false;
 	ctx->gfp = gfp;
 	ctx->insns = 0;
-	ctx->deadline_ns = ktime_get_mono_fast_ns() + ctx->time_limit_ns;
+	ctx->clock_due = KLUA_HOOK_EVERY;
+	ctx->budget = ctx->insn_limit;
+	time = ctx->time_limit_ns;
+	if (!gfpflags_allow_blocking(gfp)) {
+		ctx->budget = min(ctx->budget, KLUA_ATOMIC_INSNS);
+		time = min_t(u64, time, KLUA_ATOMIC_TIME_NS);
+	}
+	ctx->deadline_ns = ktime_get_mono_fast_ns() + time;
 	ctx->budget_hit = false;
 	ctx->mem_hit = false;
+	ctx->over = false;
 	lua_sethook(L, klua_hook, LUA_MASKCOUNT, KLUA_HOOK_EVERY);
 }
 
@@ -313,7 +373,10 @@ static int klua_call_upvalue(lua_State *L)
 	return lua_gettop(L);
 }
 
-/* string.pack/unpack/packsize without the float formats f, d and n. */
+/*
+ * string.pack/unpack/packsize without the float formats f, d and n; one
+ * instruction per byte of the format (one item at most each).
+ */
 static int klua_pack_guard(lua_State *L)
 {
 	const char *fmt = luaL_checkstring(L, 1);
@@ -322,13 +385,19 @@ static int klua_pack_guard(lua_State *L)
 	if (bad)
 		return luaL_error(L, "integer-only: pack format '%c' is not supported",
 				  *bad);
+	kscript_lua_charge(L, strlen(fmt));
 	return klua_call_upvalue(L);
 }
 
-/* string.format without the float conversions a, e, f and g. */
+/*
+ * string.format without the float conversions a, e, f and g; one
+ * instruction per conversion ("%%" is none) and per 16 bytes of the format.
+ */
 static int klua_format_guard(lua_State *L)
 {
-	const char *p = luaL_checkstring(L, 1);
+	size_t len;
+	const char *p = luaL_checklstring(L, 1, &len);
+	unsigned long long n = KSCRIPT_BYTES(len);
 
 	while ((p = strchr(p, '%'))) {
 		p++;
@@ -340,6 +409,33 @@ static int klua_format_guard(lua_State *L)
 		if (*p && strchr("aAeEfFgG", *p))
 			return luaL_error(L, "integer-only: format '%%%c' is not supported",
 					  *p);
+		n++;
+	}
+	kscript_lua_charge(L, n);
+	return klua_call_upvalue(L);
+}
+
+/* tonumber scans a string argument whole: one instruction per 16 bytes. */
+static int klua_tonumber_guard(lua_State *L)
+{
+	if (lua_type(L, 1) == LUA_TSTRING)
+		kscript_lua_charge(L, KSCRIPT_BYTES(lua_rawlen(L, 1)));
+	return klua_call_upvalue(L);
+}
+
+/*
+ * No finalizers: a __gc would run inside the collector, which calls it with
+ * hooks off, so outside any budget, or at unload outside any call. Lua 5.3
+ * marks a table for finalization only when setmetatable finds __gc, so
+ * refusing it there is enough.
+ */
+static int klua_setmetatable_guard(lua_State *L)
+{
+	if (lua_type(L, 2) == LUA_TTABLE) {
+		lua_pushliteral(L, "__gc");
+		if (lua_rawget(L, 2) != LUA_TNIL)
+			return luaL_argerror(L, 2, "'__gc' metamethods are not supported");
+		lua_pop(L, 1);
 	}
 	return klua_call_upvalue(L);
 }
@@ -399,12 +495,14 @@ static const struct {
 	{ LUA_MATHLIBNAME, klua_open_math, NULL },
 };
 
-/* Library functions replaced by a guard that then calls the original. */
+/* Library functions (lib NULL: base) replaced by a guard calling the original. */
 static const struct {
 	const char *lib;
 	const char *name;
 	lua_CFunction guard;
 } klua_guards[] = {
+	{ NULL, "setmetatable", klua_setmetatable_guard },
+	{ NULL, "tonumber", klua_tonumber_guard },
 	{ LUA_STRLIBNAME, "pack", klua_pack_guard },
 	{ LUA_STRLIBNAME, "unpack", klua_pack_guard },
 	{ LUA_STRLIBNAME, "packsize", klua_pack_guard },
@@ -438,7 +536,10 @@ static int klua_openlibs(lua_State *L)
 	lua_pop(L, 1);
 
 	for (i = 0; i < ARRAY_SIZE(klua_guards); i++) {
-		lua_getglobal(L, klua_guards[i].lib);
+		if (klua_guards[i].lib)
+			lua_getglobal(L, klua_guards[i].lib);
+		else
+			lua_pushglobaltable(L);
 		lua_getfield(L, -1, klua_guards[i].name);
 		lua_pushcclosure(L, klua_guards[i].guard, 1);
 		lua_setfield(L, -2, klua_guards[i].name);

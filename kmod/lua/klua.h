@@ -23,16 +23,19 @@ struct klua_ctx {
 	u64 insns;		/* instructions run in this call */
 	u64 insn_limit;
 	u64 time_limit_ns;	/* wall-clock budget of one call */
+	u64 budget;		/* instructions this call may run (softirq: fewer) */
 	u64 deadline_ns;	/* of this call, ktime_get_mono_fast_ns() */
+	u64 clock_due;		/* insns at which a C charge checks the clock */
 	bool budget_hit;	/* set when the budget ran out, for stats */
 	bool mem_hit;		/* set when the allocator refused, for stats */
+	bool over;		/* the call is over: nothing may catch its error */
 };
 
 /* A new state with the dialect's globals, or NULL when out of memory. */
 lua_State *klua_newstate(struct klua_ctx *ctx);
 /* Arm the per-call limits; call before every entry into Lua. */
 void klua_enter(lua_State *L, gfp_t gfp);
-/* Close a state (runs pending __gc under the same limits). */
+/* Close a state: frees its memory (scripts have no finalizers). */
 void klua_close(lua_State *L);
 
 static inline struct klua_ctx *klua_ctx(lua_State *L)

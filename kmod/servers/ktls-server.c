@@ -34,6 +34,8 @@
 
 /* The ktls-http template's "request incomplete: recv again". */
 #define NEED_MORE 100
+/* Added by the hook to a HEAD request's status: answer it with headers only. */
+#define HEAD_ONLY 1000
 #define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
 	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
 
@@ -108,8 +110,10 @@ static const char *reason(int code)
 	case 400: return "Bad Request";
 	case 404: return "Not Found";
 	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
 	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
 	case 505: return "HTTP Version Not Supported";
 	}
 	return "Internal Server Error";
@@ -128,8 +132,8 @@ static int send_all(int fd, const char *buf, size_t len, int flags)
 	return 0;
 }
 
-/* Answer an error status; 0 to keep the connection. */
-static int send_status(int fd, int code)
+/* Answer an error status (its body too unless head); 0 to keep the connection. */
+static int send_status(int fd, int code, int head_only)
 {
 	char head[256];
 	int keep = code == 404 || code == 405;
@@ -138,10 +142,13 @@ static int send_status(int fd, int code)
 			 code, reason(code), strlen(reason(code)) + 1,
 			 keep ? "" : "Connection: close\r\n", reason(code));
 
+	if (head_only)
+		n -= strlen(reason(code)) + 1;
+
 	return send_all(fd, head, n, 0) || !keep ? -1 : 0;
 }
 
-static int send_file(int fd, const char *file)
+static int send_file(int fd, const char *file, int head_only)
 {
 	char path[PATH_MAX + TLS_LUA_FILE_MAX + 2], head[256];
 	struct stat st;
@@ -153,7 +160,7 @@ static int send_file(int fd, const char *file)
 	if (in < 0 || fstat(in, &st) < 0 || !S_ISREG(st.st_mode)) {
 		if (in >= 0)
 			close(in);
-		return send_status(fd, 404);
+		return send_status(fd, 404, head_only);
 	}
 	n = snprintf(head, sizeof(head),
 		     "HTTP/1.1 200 OK\r\nContent-Length: %lld\r\n"
@@ -161,7 +168,7 @@ static int send_file(int fd, const char *file)
 		     (long long)st.st_size);
 	if (send_all(fd, head, n, MSG_MORE) < 0)
 		goto fail;
-	while (off < st.st_size)
+	while (!head_only && off < st.st_size)
 		if (sendfile(fd, in, &off, st.st_size - off) <= 0)
 			goto fail;
 	close(in);
@@ -176,7 +183,7 @@ static void serve(int fd)
 {
 	char buf[16384], file[TLS_LUA_FILE_MAX + 1];
 	socklen_t len;
-	int code, status;
+	int code, status, head_only;
 	ssize_t n;
 
 	for (;;) {
@@ -191,7 +198,7 @@ static void serve(int fd)
 			getsockopt(fd, SOL_TLS, TLS_LUA_ERRNO, &status, &len);
 			fprintf(stderr, "ktls-server: request passed through (%s)\n",
 				status == TLS_LUA_RECVERR ? "script error" : "code 0");
-			send_status(fd, 500);
+			send_status(fd, 500, 0);
 			return;
 		}
 		len = sizeof(code);
@@ -199,14 +206,17 @@ static void serve(int fd)
 			return;
 		if (code == NEED_MORE)
 			continue;
+		head_only = code >= HEAD_ONLY;
+		if (head_only)
+			code -= HEAD_ONLY;
 		if (code != 200) {
-			if (send_status(fd, code) < 0)
+			if (send_status(fd, code, head_only) < 0)
 				return;
 			continue;
 		}
 		len = sizeof(file);
 		if (getsockopt(fd, SOL_TLS, TLS_LUA_FILE, file, &len) < 0 ||
-		    send_file(fd, file) < 0)
+		    send_file(fd, file, head_only) < 0)
 			return;
 	}
 }

@@ -1,30 +1,22 @@
 /**
- * `loadHook` on the kernel backend (`kscript test --kernel` sets KSCRIPT_BACKEND=kernel inside the VM): the
- * package is loaded into kscript.ko through /dev/kscript and every run is a test-run request, so the same test
- * file that passed in the emulator now runs against the real module. A Lua error in the hook still fails the
- * test at its TypeScript line.
+ * kscript.ko as a backend (`kscript test --kernel` sets KSCRIPT_BACKEND=kernel inside the VM): a script is
+ * loaded through /dev/kscript under a name of its own and every call is a test-run request, so the same test
+ * file or conformance case that ran in the emulator now runs against the real module. A Lua error still
+ * comes back at its TypeScript line.
  */
 import { closeDevice, load, openDevice, rcuGet, rcuSet, testRun, unload, type RcuValue as WireRcuValue } from "../../device/client.js";
-import type { Target } from "../../common/dialect.js";
-import type { HookPackage } from "../../compiler/package.js";
-import { hookError } from "../engine.js";
-import { actionName } from "../bindings/xdp.js";
-import type { RcuKey, RcuValue } from "../bindings/rcu.js";
-import type { Hook, LoadOptions } from "../testing.js";
-
-export const BACKEND_ENV = "KSCRIPT_BACKEND";
-
-export function kernelBackendSelected(): boolean {
-  return process.env[BACKEND_ENV] === "kernel";
-}
+import type { RcuValue } from "../bindings/context.js";
+import { hookError, type ErrorKind } from "../errors.js";
+import type { Backend, CallOutcome, LoadedScript, ScriptSpec } from "./backend.js";
 
 let device: number | undefined;
 const loaded = new Set<string>();
+let serial = 0;
 
 function fd(): number {
   if (device === undefined) {
     device = openDevice();
-    // Scripts a test file loaded go when it ends, so the next file starts from a clean registry.
+    // What a test file loaded goes when it ends, so the next file starts from a clean registry.
     process.once("exit", () => {
       for (const name of loaded) unload(device!, name);
       closeDevice(device!);
@@ -39,54 +31,52 @@ const fromWire = (v: WireRcuValue): RcuValue | undefined => {
   return typeof v === "bigint" ? Number(v) : v;
 };
 
-export function instantiateInKernel(pkg: HookPackage, options: LoadOptions, locate: (luaLine: number) => string | undefined): Hook {
-  const target = options.target ?? pkg.manifest.target;
-  if (target === "module") throw new Error(`${pkg.name} is a plain module: only hooks (xdp, tls, sock) can run in the kernel`);
-  const name = `${pkg.name}-${process.pid}-${loaded.size}`;
-  load(fd(), { name, target, script: pkg.lua });
-  loaded.add(name);
-
-  const fail = (message: string | null): never => {
-    const text = message ?? "error";
-    const kind = /budget|time limit/.test(text) ? "budget" : /not enough memory/.test(text) ? "memory" : /stack overflow|C stack/.test(text) ? "stack" : "runtime";
-    throw hookError(kind, text, name, locate);
-  };
-  const run = (want: Target, input: Uint8Array, arg?: Uint8Array) => {
-    if (target !== want) throw new Error(`${pkg.name} is a '${target}' hook, not '${want}'`);
-    const r = testRun(fd(), name, input, arg ? { arg } : {});
-    if (!r.ok) fail(r.error);
-    return r;
-  };
-  const bytes = (b: Uint8Array | string) => (typeof b === "string" ? new TextEncoder().encode(b) : b);
-
-  return {
-    name: pkg.name,
-    target,
-    manifest: pkg.manifest,
-    lua: pkg.lua,
-    engine: undefined,
-    logs: [],
-    rcu: {
-      get: (key: RcuKey) => fromWire(rcuGet(fd(), name, key)),
-      set: (key: RcuKey, value: RcuValue | undefined) => rcuSet(fd(), name, key, value ?? null),
-    },
-    runXdp(packet, opts = {}) {
-      const r = run("xdp", packet, opts.arg);
-      if (r.kind !== "xdp") throw new Error(`test-run answered '${r.kind}' for an xdp hook`);
-      return { action: r.action, actionName: actionName(r.action), packet: r.packet, ...(r.redirect !== null ? { redirect: r.redirect } : {}) };
-    },
-    runRecv(msg) {
-      const r = run("tls", bytes(msg));
-      if (r.kind !== "tls") throw new Error(`test-run answered '${r.kind}' for a tls hook`);
-      return { code: r.code, file: r.file ?? undefined };
-    },
-    runProcess(buf) {
-      const r = run("sock", bytes(buf));
-      if (r.kind !== "sock") throw new Error(`test-run answered '${r.kind}' for a sock hook`);
-      return r.accept;
-    },
-    call() {
-      throw new Error("hook.call is not available on the kernel backend: test-run reaches a hook's entry only");
-    },
-  };
+/** The kind of failure, from the kernel's message (the module words them as the local engine does). */
+function kindOf(message: string): ErrorKind {
+  if (/budget|time limit/.test(message)) return "budget";
+  if (/not enough memory/.test(message)) return "memory";
+  return /stack overflow|C stack/.test(message) ? "stack" : "runtime";
 }
+
+export const kernelBackend: Backend = {
+  name: "kernel",
+  load(spec: ScriptSpec): LoadedScript {
+    const target = spec.target;
+    if (target === "module") throw new Error(`${spec.name} is a plain module: only hooks (xdp, tls, sock) can run in the kernel`);
+    // Names are unique per process and load, so parallel test files never collide in the registry.
+    const name = `${spec.name}-${process.pid}-${serial++}`;
+    load(fd(), { name, target, script: spec.lua });
+    loaded.add(name);
+    return {
+      name,
+      target,
+      rcu: {
+        get: (key) => fromWire(rcuGet(fd(), name, key)),
+        set: (key, value) => rcuSet(fd(), name, key, value ?? null),
+      },
+      logs: [],
+      engine: undefined,
+      run(call): CallOutcome {
+        const r = testRun(fd(), name, call.input, call.arg ? { arg: call.arg } : {});
+        const error = r.ok ? {} : { error: hookError(kindOf(r.error ?? "error"), r.error ?? "error", name, spec.locate) };
+        switch (r.kind) {
+          case "xdp":
+            return { kind: "xdp", action: r.action, packet: r.packet, ...(r.redirect !== null ? { redirect: r.redirect } : {}), ...error };
+          case "tls":
+            return { kind: "tls", code: r.code, ...(r.file !== null ? { file: r.file } : {}), ...error };
+          case "sock":
+            return { kind: "sock", accept: r.accept, ...error };
+          default:
+            throw new Error(`test-run of a ${target} hook answered '${r.kind}'`);
+        }
+      },
+      call() {
+        throw new Error("hook.call is not available on the kernel backend: test-run reaches a hook's entry only");
+      },
+      unload() {
+        unload(fd(), name);
+        loaded.delete(name);
+      },
+    };
+  },
+};

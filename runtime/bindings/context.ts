@@ -1,7 +1,8 @@
 /** What a state's bindings share with the engine and with the test that drives it. */
 
-export type RcuKey = string | number;
-export type RcuValue = string | number | boolean;
+/** Integers in the emulator's canonical form (runtime/kint.ts): a number within 32 bits, a bigint beyond. */
+export type RcuKey = string | number | bigint;
+export type RcuValue = string | number | bigint | boolean;
 
 /** The `rcu` table every per-CPU state of a hook shares (kept by the engine, read and written by the binding). */
 export interface RcuStore {

@@ -6,7 +6,7 @@
  * offsets (0-based), which raise an error out of bounds.
  */
 import { lauxlib, lua, to_luastring } from "../fengari64.js";
-import { exact } from "../kint.js";
+import { big, int, pos, wrap } from "../kint.js";
 import type { BindingContext } from "./context.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari states are untyped. */
@@ -85,13 +85,13 @@ function compileLayout(L: any, idx: number): Layout {
   while (lua.lua_next(L, idx) !== 0) {
     const name = lua.lua_tojsstring(L, -2);
     if (lua.lua_type(L, -1) !== lua.LUA_TTABLE) lauxlib.luaL_error(L, to_luastring(`layout field '${name}' must be a table`));
-    const get = (pos: number, key: string): any => {
+    const get = (index: number, key: string): any => {
       lua.lua_getfield(L, -1, to_luastring(key));
       if (lua.lua_isnil(L, -1)) {
         lua.lua_pop(L, 1);
-        lua.lua_geti(L, -1, pos);
+        lua.lua_geti(L, -1, index);
       }
-      const v = lua.lua_isinteger(L, -1) ? lua.lua_tointeger(L, -1) : lua.lua_isstring(L, -1) ? lua.lua_tojsstring(L, -1) : undefined;
+      const v = lua.lua_isinteger(L, -1) ? pos(lua.lua_tointeger(L, -1)) : lua.lua_isstring(L, -1) ? lua.lua_tojsstring(L, -1) : undefined;
       lua.lua_pop(L, 1);
       return v;
     };
@@ -170,8 +170,8 @@ const METHODS: Record<string, (L: any) => number> = {
   },
   segment(L) {
     const ref = checkData(L, 1);
-    const offset = lauxlib.luaL_optinteger(L, 2, 0);
-    const length = lauxlib.luaL_optinteger(L, 3, ref.length - offset);
+    const offset = pos(lauxlib.luaL_optinteger(L, 2, 0));
+    const length = pos(lauxlib.luaL_optinteger(L, 3, ref.length - offset));
     if (offset < 0 || length < 0 || offset + length > ref.length) {
       lua.lua_pushnil(L);
       return 1;
@@ -181,23 +181,23 @@ const METHODS: Record<string, (L: any) => number> = {
   },
   getbyte(L) {
     const ref = checkData(L, 1);
-    const o = lauxlib.luaL_checkinteger(L, 2);
+    const o = pos(lauxlib.luaL_checkinteger(L, 2));
     lua.lua_pushinteger(L, checkRange(L, ref, o, 1)[o]);
     return 1;
   },
   getuint16(L) {
     const ref = checkData(L, 1);
-    const o = lauxlib.luaL_checkinteger(L, 2);
+    const o = pos(lauxlib.luaL_checkinteger(L, 2));
     const b = checkRange(L, ref, o, 2);
     lua.lua_pushinteger(L, (b[o] << 8) | b[o + 1]);
     return 1;
   },
   getuint32(L) {
     const ref = checkData(L, 1);
-    const o = lauxlib.luaL_checkinteger(L, 2);
+    const o = pos(lauxlib.luaL_checkinteger(L, 2));
     const b = checkRange(L, ref, o, 4);
     const v = b[o] * 2 ** 24 + ((b[o + 1] << 16) | (b[o + 2] << 8) | b[o + 3]);
-    lua.lua_pushinteger(L, exact(`data:getuint32(${o})`, BigInt(v)));
+    lua.lua_pushinteger(L, int(v));
     return 1;
   },
   setbyte(L) {
@@ -211,8 +211,8 @@ const METHODS: Record<string, (L: any) => number> = {
   },
   getstring(L) {
     const ref = checkData(L, 1);
-    const o = lauxlib.luaL_optinteger(L, 2, 0);
-    const n = lauxlib.luaL_optinteger(L, 3, ref.length - o);
+    const o = pos(lauxlib.luaL_optinteger(L, 2, 0));
+    const n = pos(lauxlib.luaL_optinteger(L, 3, ref.length - o));
     const b = checkRange(L, ref, o, n);
     lua.lua_pushstring(L, b.slice(o, o + n));
     return 1;
@@ -222,8 +222,8 @@ const METHODS: Record<string, (L: any) => number> = {
 /** Big-endian store of the low `size` bytes of an integer, as the C accessors truncate. */
 function setInt(L: any, size: number): number {
   const ref = checkData(L, 1);
-  const o = lauxlib.luaL_checkinteger(L, 2);
-  const v = lauxlib.luaL_checkinteger(L, 3);
+  const o = pos(lauxlib.luaL_checkinteger(L, 2));
+  const v = Number(BigInt.asUintN(32, big(lauxlib.luaL_checkinteger(L, 3))));
   const b = checkRange(L, ref, o, size);
   for (let i = 0; i < size; i++) b[o + i] = (v >>> (8 * (size - 1 - i))) & 0xff;
   return 0;
@@ -233,7 +233,7 @@ function newData(L: any): number {
   let bytes: Uint8Array;
   switch (lua.lua_type(L, 1)) {
     case lua.LUA_TNUMBER: {
-      const size = Math.max(0, lauxlib.luaL_checkinteger(L, 1));
+      const size = Math.max(0, pos(lauxlib.luaL_checkinteger(L, 1)));
       L.l_G.kmeter?.reserve(size);
       bytes = new Uint8Array(size);
       break;
@@ -246,7 +246,7 @@ function newData(L: any): number {
       bytes = new Uint8Array(n);
       for (let i = 1; i <= n; i++) {
         lua.lua_rawgeti(L, 1, i);
-        bytes[i - 1] = lua.lua_tointeger(L, -1) & 0xff;
+        bytes[i - 1] = Number(BigInt.asUintN(8, big(lua.lua_tointeger(L, -1))));
         lua.lua_pop(L, 1);
       }
       break;
@@ -283,7 +283,7 @@ export function install(L: any, _ctx: BindingContext): void {
     if (!f || !inBounds(ref, f)) return 0;
     const bytes = ref.view();
     if (f.kind === "string") lua.lua_pushstring(L1, bytes.slice(f.offset, f.offset + f.length));
-    else lua.lua_pushinteger(L1, f.length <= 31 && !f.little ? readSmall(bytes, f) : exact(`data field '${key}'`, readBits(bytes, f)));
+    else lua.lua_pushinteger(L1, f.length <= 31 && !f.little ? readSmall(bytes, f) : wrap(readBits(bytes, f)));
     return 1;
   });
   lua.lua_setfield(L, -2, to_luastring("__index"));

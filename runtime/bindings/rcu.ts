@@ -53,7 +53,7 @@ export function install(L: any, ctx: BindingContext): void {
     const v = ctx.rcu.get(checkKey(L1));
     if (v === undefined) lua.lua_pushnil(L1);
     else if (typeof v === "boolean") lua.lua_pushboolean(L1, v);
-    else if (typeof v === "number") lua.lua_pushinteger(L1, v);
+    else if (typeof v !== "string") lua.lua_pushinteger(L1, v);
     else lua.lua_pushstring(L1, Uint8Array.from(v, (c) => c.charCodeAt(0)));
     return 1;
   });

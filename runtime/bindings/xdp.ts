@@ -1,9 +1,10 @@
 /**
- * `xdp`: the verdicts of an XDP hook. `action` holds the kernel's XDP_* numbers under the seed's names
+ * `xdp`: the verdicts of an XDP hook. `action` holds the kernel's XDP_* numbers under XDPLua's names
  * (XDPLua's samples say `abort`, kscript documents `aborted`; both are 0). `redirect(ifindex)` records
  * the target interface for this packet and returns `action.redirect`.
  */
 import { lauxlib, lua, to_luastring } from "../fengari64.js";
+import { pos } from "../kint.js";
 import type { BindingContext } from "./context.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari states are untyped. */
@@ -26,7 +27,7 @@ export function install(L: any, ctx: BindingContext): void {
   }
   lua.lua_setfield(L, -2, to_luastring("action"));
   lua.lua_pushcfunction(L, (L1: any) => {
-    const ifindex = lauxlib.luaL_checkinteger(L1, 1);
+    const ifindex = pos(lauxlib.luaL_checkinteger(L1, 1));
     lauxlib.luaL_argcheck(L1, ifindex > 0, 1, "ifindex must be positive");
     ctx.redirect = ifindex;
     lua.lua_pushinteger(L1, XDP_ACTIONS.redirect);

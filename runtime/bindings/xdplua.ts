@@ -1,6 +1,6 @@
 /**
  * `xdplua`: XDPLua's packet helpers. `udp_reply(pkt, payload)` turns the Ethernet/IPv4/UDP packet in `pkt`
- * into its reply in place, as the seed's C helper does: swaps MAC addresses, IPv4 addresses and UDP
+ * into its reply in place, as XDPLua's C helper does: swaps MAC addresses, IPv4 addresses and UDP
  * ports, replaces the UDP payload with `payload` (a string or a data object), resizing the packet,
  * and rewrites the IPv4 total length, the IPv4 header checksum, the UDP length and the UDP checksum.
  * Returns `xdp.action.tx`.

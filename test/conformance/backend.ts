@@ -1,10 +1,11 @@
 /**
- * The conformance contract: a case is a Lua script, a target and inputs; a backend runs it and reports what
- * the kernel (or the emulator) did. The same case files drive every backend: the emulator here, the kernel
- * module through /dev/kscript's test-run request later. Inputs and results are plain data (hex strings
- * for bytes) so they cross to a VM unchanged.
+ * The conformance contract: a case is a Lua script, a target and inputs; a runtime backend (the emulator in
+ * the fast suite, kscript.ko through /dev/kscript's test-run request in the VM) runs it and reports what
+ * happened. Inputs and results are plain data (hex strings for bytes) so they cross to a VM unchanged.
  */
 import type { Target } from "../../common/dialect.js";
+import type { Backend, CallOutcome } from "../../runtime/backends/index.js";
+import type { RcuValue } from "../../runtime/bindings/context.js";
 
 /** One call into the hook's entry. */
 export interface CallInput {
@@ -48,12 +49,7 @@ export interface CallResult {
 
 export interface CaseResult {
   calls: CallResult[];
-  rcu?: Record<string, string | number | boolean | null>;
-}
-
-export interface Backend {
-  readonly name: string;
-  run(script: string, target: Target, input: CaseInput): Promise<CaseResult>;
+  rcu?: Record<string, RcuValue | null>;
 }
 
 /** What a call must produce: the listed fields only; `error` is a substring of the message. */
@@ -69,3 +65,35 @@ export interface ConformanceCase {
 
 export const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString("hex");
 export const unhex = (text: string): Uint8Array => new Uint8Array(Buffer.from(text, "hex"));
+
+const latin1 = (s: string): Uint8Array => Uint8Array.from(s, (c) => c.charCodeAt(0));
+
+function callResult(outcome: CallOutcome): CallResult {
+  const error = outcome.error ? { error: outcome.error.luaMessage } : {};
+  switch (outcome.kind) {
+    case "xdp":
+      return { action: outcome.action, packet: hex(outcome.packet), ...(outcome.redirect !== undefined ? { redirect: outcome.redirect } : {}), ...error };
+    case "tls":
+      return { code: outcome.code, ...(outcome.file !== undefined ? { file: outcome.file } : {}), ...error };
+    case "sock":
+      return { verdict: outcome.accept, ...error };
+  }
+}
+
+/** Runs one case on a backend: load, seed rcu as user space would, call, read rcu back, unload. */
+export function runCase(backend: Backend, c: Pick<ConformanceCase, "script" | "target" | "input">): CaseResult {
+  const { input, target } = c;
+  const script = backend.load({ name: "case", target, lua: c.script, cpus: input.cpus });
+  try {
+    for (const [key, value] of Object.entries(input.rcu ?? {})) script.rcu.set(key, value);
+    const calls = input.calls.map((call) => {
+      const bytes = target === "xdp" ? unhex(call.packet ?? "") : latin1((target === "tls" ? call.msg : call.buf) ?? "");
+      return callResult(script.run({ input: bytes, arg: call.arg !== undefined ? unhex(call.arg) : undefined, cpu: call.cpu }));
+    });
+    const result: CaseResult = { calls };
+    if (input.readRcu) result.rcu = Object.fromEntries(input.readRcu.map((k) => [k, script.rcu.get(k) ?? null]));
+    return result;
+  } finally {
+    script.unload();
+  }
+}

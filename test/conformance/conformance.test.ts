@@ -2,7 +2,8 @@
 import { describe, expect, test } from "vitest";
 import { BINDINGS } from "../../common/dialect.js";
 import { CORPUS } from "./corpus.js";
-import { emulatorBackend } from "./emulator.js";
+import { emulatorBackend } from "../../runtime/backends/index.js";
+import { runCase } from "./backend.js";
 import { expectConformance } from "./expect.js";
 
 test("every binding has a conformance file, and the dialect has one", () => {
@@ -11,8 +12,8 @@ test("every binding has a conformance file, and the dialect has one", () => {
 
 for (const [binding, cases] of Object.entries(CORPUS)) {
   describe(`${binding} on the ${emulatorBackend.name}`, () => {
-    test.each(cases)("$name", async (c) => {
-      expectConformance(c, await emulatorBackend.run(c.script, c.target, c.input));
+    test.each(cases)("$name", (c) => {
+      expectConformance(c, runCase(emulatorBackend, c));
     });
   });
 }

@@ -8,6 +8,26 @@ const check = (condition: string): string => `function recv(msg)\n  if ${conditi
 
 export const cases: ConformanceCase[] = [
   {
+    name: "setmetatable refuses __gc: no finalizers",
+    target: "tls",
+    script: `function recv(msg)
+  local mt = setmetatable({}, { __index = function() return 1 end, __gc = false })
+  return 1
+end`,
+    input: { calls: [{ msg: "" }] },
+    expect: { calls: [{ error: "'__gc' metamethods are not supported", code: 0 }] },
+  },
+  {
+    name: "__gc set after setmetatable is no finalizer; other metamethods work",
+    target: "tls",
+    script: check(
+      "(function() local mt = { __index = function(_, k) return k * 2 end } local t = setmetatable({}, mt) " +
+        "mt.__gc = function() end return t[21] == 42 and getmetatable(t) == mt end)()",
+    ),
+    input: { calls: [{ msg: "" }] },
+    expect: { calls: [{ code: 1 }] },
+  },
+  {
     name: "only the dialect's globals and library members exist",
     target: "tls",
     script: check(

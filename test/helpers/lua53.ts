@@ -10,21 +10,30 @@ export function lua53Available(): boolean {
   return spawnSync("lua5.3", ["-v"]).status === 0;
 }
 
-function longString(text: string): string {
+export function longString(text: string): string {
   let eq = "";
   while (text.includes(`]${eq}]`)) eq += "=";
   return `[${eq}[\n${text}]${eq}]`;
 }
 
-/** Loads `chunk` in the sandbox, then evaluates `expression` (with `exports` = the chunk's return value). */
-export function runInLua53(chunk: string, expression: string): { ok: boolean; output: string } {
+/** Lua source of a function `dialectEnv()` returning a fresh environment with exactly the dialect's globals. */
+export function dialectEnvSource(): string {
   const libraries = Object.entries(LIBRARIES)
     .map(([lib, members]) => `env.${lib} = {} for _, k in ipairs({${members.map((m) => `"${m}"`).join(",")}}) do env.${lib}[k] = ${lib}[k] end`)
     .join("\n");
-  const runner = `
+  return `local function dialectEnv()
 local env = {}
 for _, k in ipairs({${BASE_FUNCTIONS.map((f) => `"${f}"`).join(",")}}) do env[k] = _G[k] end
 ${libraries}
+return env
+end`;
+}
+
+/** Loads `chunk` in the sandbox, then evaluates `expression` (with `exports` = the chunk's return value). */
+export function runInLua53(chunk: string, expression: string): { ok: boolean; output: string } {
+  const runner = `
+${dialectEnvSource()}
+local env = dialectEnv()
 local chunk = assert(load(${longString(chunk)}, "=hook", "t", env))
 local exports = chunk()
 local run = assert(load("local exports = ... return " .. ${longString(expression)}, "=test", "t", env))

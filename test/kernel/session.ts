@@ -1,7 +1,7 @@
 /**
  * The kernel suites' one set-up. vitest's global set-up (global-setup.ts) runs `runSession` once: provision,
  * build the module, the guest's client and the suites' projects, then boot the VM as few times as the suites
- * allow — two `kscript vm` sessions side by side (the host has two cores), each running its lane of suites
+ * allow — a few `kscript vm` sessions side by side (lanes: session.ts, suites.ts), each running its suites
  * one after another through test/kernel/guest/suites.ts. Each kernel test file waits for its suite with
  * `suiteRun` (results.ts) and judges what the suite left in its folder.
  *
@@ -24,7 +24,7 @@ const bin = path.join(packageRoot, "bin", "kscript.js");
 /** The host stops a VM that shows no progress (console output, files in its share) for this long. */
 const HOST_IDLE_SECONDS = 600;
 
-export type Lane = "a" | "b";
+export type Lane = "a" | "b" | "c";
 
 /** What a suite's host-side preparation gets. */
 export interface HostContext {

@@ -8,7 +8,8 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ConformanceOutcome, ScenarioResult } from "./guest/main.js";
 import { CORPUS } from "../conformance/corpus.js";
-import { emulatorBackend } from "../conformance/emulator.js";
+import { emulatorBackend } from "../../runtime/backends/index.js";
+import { runCase } from "../conformance/backend.js";
 import { expectConformance, expectSameOutcome } from "../conformance/expect.js";
 import { scenarios } from "./guest/scenarios.js";
 import { vmSuite } from "./vm.suite.js";
@@ -67,7 +68,7 @@ describe("kernel VM", () => {
           expect(outcome, "case did not report (the guest crashed or timed out?)").toBeDefined();
           expect(outcome!.failure).toBeUndefined();
           expectConformance(c, outcome!.result!);
-          expectSameOutcome(outcome!.result!, await emulatorBackend.run(c.script, c.target, c.input));
+          expectSameOutcome(outcome!.result!, runCase(emulatorBackend, c));
         });
       }
     });

@@ -96,3 +96,24 @@ describe("usage and I/O errors exit 2 with one line on stderr", () => {
     expect(out).toContain("kscript rules <command> FILE");
   });
 });
+
+describe("values that start with '-'", () => {
+  it("says what is wrong with a negative port instead of calling it a missing value", () => {
+    expect(rulesCommand(["check", write("neg.rules", "-p udp --dport -1 lo\n")], dir)).toBe(1);
+    expect(out).toBe("neg.rules(1,16): error KS5006: '-1' is not a port. Ports are whole numbers 0-65535, e.g. 53.\n");
+  });
+});
+
+describe("the real command piped to a slow reader", () => {
+  it("writes every line before it exits", () => {
+    // 2 diagnostics per rule, far more than a pipe buffer holds while the reader sleeps.
+    const rules = Array.from({ length: 3000 }, (_, i) => `-p udp -d 10.0.0.${i % 250}/33 --dport x${i} lo`).join("\n");
+    const file = path.join(dir, write("many.rules", rules + "\n"));
+    const bin = path.resolve("bin/kscript.js");
+    rulesCommand(["check", file], dir);
+    const lines = out.split("\n").length - 1;
+    expect(lines).toBeGreaterThan(6000);
+    const r = spawnSync("sh", ["-c", `node '${bin}' rules check '${file}' | (sleep 1; wc -l)`], { encoding: "utf8" });
+    expect(Number(r.stdout.trim())).toBe(lines);
+  });
+});

@@ -12,13 +12,13 @@ beforeAll(async () => {
 });
 
 const luaString = (s: string) => `"${[...Buffer.from(s, "latin1")].map((b) => `\\${b}`).join("")}"`;
-const probe = (text: string) => runInLua53(lua, `exports.probe(${luaString(text)})`).output;
+const probe = (text: string, maxBody?: number) => runInLua53(lua, `exports.probe(${luaString(text)}${maxBody === undefined ? "" : `, ${maxBody}`})`).output;
 const safe = (target: string) => runInLua53(lua, `exports.path(${luaString(target)})`).output;
 
 describe("kscript/http parseRequest", () => {
   it("parses the request line and headers, trimming blanks and lower-casing names", () => {
     expect(probe("GET /a?b=c HTTP/1.1\r\nHost:  example.org \t\r\nX-Empty:\r\nACCEPT: */*\r\n\r\nbody")).toBe(
-      "GET /a?b=c 1.1 length=68 accept=[*/*] host=[example.org] x-empty=[]",
+      "GET /a?b=c 1.1 length=68 body=0 accept=[*/*] host=[example.org] x-empty=[]",
     );
   });
 
@@ -34,6 +34,28 @@ describe("kscript/http parseRequest", () => {
     expect(probe(`GET /${"x".repeat(2048)} HTTP/1.1\r\n`)).toBe("error 414 request line too long");
     expect(probe(`GET / HTTP/1.1\r\nHost: a\r\nX: ${"y".repeat(8200)}`)).toBe("error 431 header block too large");
     expect(probe("GET / HTTP/1.9\r\nHost: a\r\n\r\n")).toBe("error 505 unsupported HTTP version");
+    // The request line's limit first: a long target is 414 even when it also overflows the header block.
+    expect(probe(`GET /${"x".repeat(17000)} HTTP/1.1\r\nHost: a\r\n\r\n`)).toBe("error 414 request line too long");
+    expect(probe(`GET /${"x".repeat(17000)}`)).toBe("error 414 request line too long");
+    expect(probe("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 8193\r\n\r\n")).toBe("error 413 body too large");
+  });
+
+  it("frames the body: Content-Length, chunked with extensions and trailers, or none", () => {
+    expect(probe("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabcGET")).toBe(
+      "POST / 1.1 length=50 body=3 content-length=[3] host=[a]",
+    );
+    expect(probe("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3;x=\"y\"\r\nabc\r\nA\r\n0123456789\r\n0\r\nT: 1\r\n\r\nnext")).toBe(
+      "POST / 1.1 length=96 body=13 host=[a] transfer-encoding=[chunked]",
+    );
+    expect(probe("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nab")).toBe("incomplete");
+    expect(probe("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r")).toBe("incomplete");
+    expect(probe("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabcd")).toBe("error 400 chunk data without CRLF");
+    expect(probe("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nTransfer-Encoding: chunked\r\n\r\n")).toBe(
+      "error 400 ambiguous or unsupported body framing",
+    );
+    expect(probe("GET / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\ncontent-length: 1\r\n\r\nx")).toBe("error 400 repeated or odd content-length");
+    expect(probe(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n${"x".repeat(100000)}`, 100000)).toMatch(/^POST \/ 1\.1 length=100052 body=100000 /);
+    expect(probe("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100001\r\n\r\n", 100000)).toBe("error 413 body too large");
   });
 });
 

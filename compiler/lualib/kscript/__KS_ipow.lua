@@ -7,8 +7,11 @@ local function __KS_ipow(base, exponent)
         if exponent & 1 == 1 then
             result = result * base
         end
-        base = base * base
         exponent = exponent >> 1
+        -- Squared only while bits remain: one squaring too many would overflow for no reason.
+        if exponent > 0 then
+            base = base * base
+        end
     end
     return result
 end

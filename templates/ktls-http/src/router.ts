@@ -1,4 +1,5 @@
 import { parseRequest, safePath } from "kscript/http";
+import { sub } from "kscript/string";
 import { FILES } from "./files";
 
 /**
@@ -8,11 +9,19 @@ import { FILES } from "./files";
  */
 export const NEED_MORE = 100;
 
+/** Added to the status of a HEAD request: the server answers that status with its headers only. */
+export const HEAD_ONLY = 1000;
+
+/** Methods of RFC 9110 (and PATCH) the router knows but does not serve: 405. Other methods get 501. */
+const KNOWN: Record<string, boolean> = { POST: true, PUT: true, DELETE: true, CONNECT: true, OPTIONS: true, TRACE: true, PATCH: true };
+
 /** Bytes of a request still arriving. The kernel gives each connection its own Lua state, so this is per connection. */
 let pending = "";
 
 export function recv(msg: string): LuaMultiReturn<[number, string?]> {
   const text = pending + msg;
+  // The whole request, body included (up to kscript/http's 8 KB), before any answer: its framing says where
+  // the next request starts, so a body is never read as one.
   const parsed = parseRequest(text);
   if (parsed.kind === "incomplete") {
     pending = text;
@@ -23,11 +32,12 @@ export function recv(msg: string): LuaMultiReturn<[number, string?]> {
     return $multi(parsed.status);
   }
   const request = parsed.request;
-  // Pipelined bytes after this request's headers wait for the next call.
-  pending = text.substring(request.length);
-  if (request.method !== "GET" && request.method !== "HEAD") return $multi(405);
+  // Pipelined bytes after this request wait for the next call.
+  pending = sub(text, request.length + 1);
+  if (request.method !== "GET" && request.method !== "HEAD") return $multi(KNOWN[request.method] === true ? 405 : 501);
+  const head = request.method === "HEAD" ? HEAD_ONLY : 0;
   const path = safePath(request.target);
-  if (path === undefined) return $multi(400);
-  if (FILES[path] !== true) return $multi(404);
-  return $multi(200, path);
+  if (path === undefined) return $multi(head + 400);
+  if (FILES[path] !== true) return $multi(head + 404);
+  return $multi(head + 200, path);
 }

@@ -6,24 +6,37 @@ import { loadHook } from "kscript/testing";
 const request = (target: string, extra = "") => `GET ${target} HTTP/1.1\r\nHost: example.org\r\n${extra}\r\n`;
 
 describe("kTLS request router", async () => {
-  // One hook per test file mirrors one connection: the router keeps a partial request between recvs.
-  const connection = () => loadHook("src/router.ts");
+  // The router keeps a partial request between recvs, so each connection needs a Lua state of its own, as
+  // the kernel gives it: one build, one state per connection (the states are independent like CPUs' are).
+  const states = await loadHook("src/router.ts", { cpus: 96 });
+  let opened = 0;
+  const connection = async () => {
+    const cpu = opened++;
+    return { runRecv: (msg: string) => states.runRecv(msg, { cpu }) };
+  };
 
-  it("routes GET and HEAD of served files to 200 with the path to sendfile", async () => {
+  it("routes GET of served files to 200 with the path to sendfile", async () => {
     const hook = await connection();
     expect(hook.runRecv(request("/hello.txt"))).toEqual({ code: 200, file: "/hello.txt" });
     expect(hook.runRecv(request("/"))).toEqual({ code: 200, file: "/index.html" });
     expect(hook.runRecv(request("/docs/guide.html?lang=en"))).toEqual({ code: 200, file: "/docs/guide.html" });
     expect(hook.runRecv(request("/docs%2Fguide.html"))).toEqual({ code: 200, file: "/docs/guide.html" });
-    expect(hook.runRecv("HEAD /hello.txt HTTP/1.0\r\n\r\n")).toEqual({ code: 200, file: "/hello.txt" });
   });
 
-  it("answers 404 for files outside the table and 405 for other methods", async () => {
+  it("answers HEAD with the status plus 1000, so the server sends headers only", async () => {
+    const hook = await connection();
+    expect(hook.runRecv("HEAD /hello.txt HTTP/1.0\r\n\r\n")).toEqual({ code: 1200, file: "/hello.txt" });
+    expect(hook.runRecv("HEAD /missing.txt HTTP/1.1\r\nHost: a\r\n\r\n")).toEqual({ code: 1404, file: undefined });
+    expect(hook.runRecv("HEAD /../x HTTP/1.1\r\nHost: a\r\n\r\n").code).toBe(1400);
+  });
+
+  it("answers 404 for files outside the table, 405 for other known methods and 501 for unknown ones", async () => {
     const hook = await connection();
     expect(hook.runRecv(request("/missing.txt")).code).toBe(404);
     expect(hook.runRecv(request("/docs")).code).toBe(404);
     expect(hook.runRecv("POST /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: 0\r\n\r\n").code).toBe(405);
     expect(hook.runRecv("DELETE /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n").code).toBe(405);
+    for (const method of ["BREW", "get", "PROPFIND"]) expect(hook.runRecv(`${method} /hello.txt HTTP/1.1\r\nHost: a\r\n\r\n`).code, method).toBe(501);
   });
 
   it("rejects path traversal and hostile paths with 400", async () => {
@@ -64,9 +77,86 @@ describe("kTLS request router", async () => {
     expect(hook.runRecv(request("/index.html").slice(10))).toEqual({ code: 200, file: "/index.html" });
   });
 
+  it("reads a body exactly as its framing says, never as a request", async () => {
+    const hook = await connection();
+    const smuggled = request("/index.html");
+    expect(hook.runRecv(request("/hello.txt", `Content-Length: ${smuggled.length}\r\n`) + smuggled)).toEqual({ code: 200, file: "/hello.txt" });
+    expect(hook.runRecv(request("/missing.txt")).code).toBe(404);
+    const chunked = `${smuggled.length.toString(16)};note=x\r\n${smuggled}\r\n0\r\nX-Trailer: t\r\n\r\n`;
+    expect(hook.runRecv(request("/hello.txt", "Transfer-Encoding: chunked\r\n") + chunked)).toEqual({ code: 200, file: "/hello.txt" });
+    expect(hook.runRecv(request("/missing.txt")).code).toBe(404);
+    // A refused method keeps the connection: its body is consumed all the same.
+    expect(hook.runRecv(`POST /hello.txt HTTP/1.1\r\nHost: a\r\nContent-Length: ${smuggled.length}\r\n\r\n${smuggled}`).code).toBe(405);
+    expect(hook.runRecv(request("/missing.txt")).code).toBe(404);
+  });
+
+  it("waits for the whole body before answering", async () => {
+    const hook = await connection();
+    const whole = request("/hello.txt", "Transfer-Encoding: chunked\r\n") + "5\r\nhello\r\n0\r\n\r\n";
+    const head = whole.indexOf("\r\n\r\n") + 4;
+    for (const [from, to] of [[0, head], [head, head + 3], [head + 3, head + 9], [head + 9, whole.length - 1]]) {
+      expect(hook.runRecv(whole.slice(from, to)).code, String(to)).toBe(100);
+    }
+    expect(hook.runRecv(whole.slice(-1))).toEqual({ code: 200, file: "/hello.txt" });
+  });
+
+  it("answers 400 to framing that could be read two ways, or not at all", async () => {
+    const te = "Transfer-Encoding: chunked\r\n";
+    for (const [extra, body] of [
+      [`Content-Length: 5\r\n${te}`, "5\r\nhello\r\n0\r\n\r\n"],
+      [`${te}Content-Length: 5\r\n`, "hello"],
+      ...["+5", "-5", "0x5", "5 5", "5,5", "", "5.0", "1e1"].map((v) => [`Content-Length: ${v}\r\n`, "hello"]),
+      ["Content-Length: 5\r\nContent-Length: 5\r\n", "hello"],
+      ["Content-Length: 5\r\nContent-Length: 6\r\n", "hello!"],
+      ...["gzip", "chunked, gzip", "gzip, chunked", "chunked, chunked", "identity", "chunked;q=1"].map((v) => [`Transfer-Encoding: ${v}\r\n`, "0\r\n\r\n"]),
+      [te + te, "0\r\n\r\n"],
+      ...["-5", "+5", "0x5", " 5", "5 ", "g", "5;", "5;a b", "5;a=\"x", "5\n", "5;a\nb"].map((size) => [te, `${size}\r\nhello\r\n0\r\n\r\n`]),
+      [te, "5\r\nhello!\r\n0\r\n\r\n"],
+      [te, "5\r\nhello0\r\n\r\n"],
+      [te, "0\r\nBad Trailer: x\r\n\r\n"],
+    ]) {
+      const hook = await connection();
+      expect(hook.runRecv(request("/hello.txt", extra) + body).code, JSON.stringify(extra + body)).toBe(400);
+    }
+    const hook = await connection();
+    expect(hook.runRecv(`GET /hello.txt HTTP/1.0\r\n${te}\r\n0\r\n\r\n`).code).toBe(400);
+  });
+
+  it("answers 400 to bare CR or LF, obs-fold, blanks before a colon and invisible bytes in the target", async () => {
+    for (const junk of [
+      request("/hello.txt", "X: a\rb\r\n"),
+      request("/hello.txt", "X: a\nb\r\n"),
+      "GET /hello.txt HTTP/1.1\nHost: a\n\n",
+      request("/hello.txt", "X: a\r\n b\r\n"),
+      request("/hello.txt", "X\t: a\r\n"),
+      ...["/a\x80", "/a\x7f", "/a\tb", "/a\x00"].map((target) => request(target)),
+    ]) {
+      const hook = await connection();
+      expect(hook.runRecv(junk).code, JSON.stringify(junk)).toBe(400);
+    }
+  });
+
+  it("answers 413 to bodies over 8 KB or in more than 64 chunks", async () => {
+    const te = "Transfer-Encoding: chunked\r\n";
+    for (const [extra, body] of [
+      ["Content-Length: 8193\r\n", ""],
+      ["Content-Length: 99999999999999999999\r\n", ""],
+      [te, "2001\r\n"],
+      [te, "1000\r\n" + "x".repeat(4096) + "\r\n1001\r\n"],
+      [te, "ffffffffffffffffffff1\r\n"],
+      [te, "1\r\nx\r\n".repeat(64) + "0\r\n\r\n"],
+    ]) {
+      const hook = await connection();
+      expect(hook.runRecv(request("/hello.txt", extra) + body).code, JSON.stringify(extra)).toBe(413);
+    }
+    const hook = await connection();
+    expect(hook.runRecv(request("/hello.txt", "Content-Length: 0008192\r\n") + "x".repeat(8192)).code).toBe(200);
+  });
+
   it("bounds what it buffers: over-long lines and header blocks fail fast", async () => {
     const hook = await connection();
     expect(hook.runRecv(`GET /${"a".repeat(3000)}`).code).toBe(414);
+    expect((await connection()).runRecv(request("/" + "a".repeat(17000))).code).toBe(414);
     const hook2 = await connection();
     const many = Array.from({ length: 65 }, (_, i) => `X-${i}: v\r\n`).join("");
     expect(hook2.runRecv(request("/hello.txt", many)).code).toBe(431);

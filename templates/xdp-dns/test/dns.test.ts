@@ -8,13 +8,13 @@ import {
   ipv4,
   ipv6,
   loadHook,
-  parseDns,
   parsePacket,
   tcpPacket,
   udpPacket,
   type DnsAnswer,
   type Hook,
 } from "kscript/testing";
+import { readWire } from "./wire";
 import { zoneEntries } from "./zone";
 
 const CLIENT = "10.0.0.1";
@@ -42,14 +42,31 @@ const rawMessage = (counts: [qd: number, an: number], ...raw: number[]) => {
   m[7] = counts[1];
   return m;
 };
+/** `packet` (a query from `query`) with an OPT record appended: payload size, version, flags word, option bytes. */
+const withOpt = (packet: Uint8Array, size = 1232, version = 0, flags = 0, options: number[] = []) => {
+  const opt = [0, 0, 41, size >> 8, size & 0xff, 0, version, flags >> 8, flags & 0xff, options.length >> 8, options.length & 0xff, ...options];
+  const sent = parsePacket(packet);
+  const payload = concat(sent.udp!.payload, Uint8Array.from(opt));
+  payload[11] = 1;
+  return udpPacket({ src: sent.ip!.src, dst: sent.ip!.dst, srcPort: sent.udp!.srcPort, dstPort: sent.udp!.dstPort, payload });
+};
+/** A copy of `frame` with its IPv4 header checksum recomputed. */
+const resum = (frame: Uint8Array) => {
+  const out = frame.slice();
+  const ihl = (out[14] & 15) * 4;
+  out.set([0, 0], 24);
+  const sum = inetChecksum(out.subarray(14, 14 + ihl));
+  out.set([sum >> 8, sum & 0xff], 24);
+  return out;
+};
 const label = (text: string) => [text.length, ...Array.from(text, (c) => c.charCodeAt(0))];
 const QUESTION_A = [...label("www"), ...label("example"), ...label("test"), 0, 0, 1, 0, 1];
 
 describe("xdp-dns", async () => {
   // A tight budget: every verdict, hostile input included, must come well within it.
-  const hook: Hook = await loadHook("src/dns.ts", { cpus: 2, limits: { instructions: 20000 } });
+  const hook: Hook = await loadHook("src/dns.ts", { cpus: 2, limits: { instructions: 30000 } });
 
-  /** Runs the hook on `packet` and checks it was answered; returns the parsed reply. */
+  /** Runs the hook on `packet` and checks it was answered; returns the reply as the strict reader (test/wire.ts) reads it. */
   const answered = (packet: Uint8Array, cpu = 0) => {
     const result = hook.runXdp(packet, { cpu });
     expect(result.actionName).toBe("tx");
@@ -58,7 +75,9 @@ describe("xdp-dns", async () => {
     expect([reply.eth.dst, reply.eth.src, reply.ip!.src, reply.ip!.dst]).toEqual([sent.eth.src, sent.eth.dst, sent.ip!.dst, sent.ip!.src]);
     expect([reply.udp!.srcPort, reply.udp!.dstPort]).toEqual([sent.udp!.dstPort, sent.udp!.srcPort]);
     expect(reply.ip!.checksumOk && reply.udp!.checksumOk).toBe(true);
-    return parseDns(reply.udp!.payload);
+    const message = readWire(reply.udp!.payload);
+    expect([message.authority, message.additional]).toEqual([[], []]);
+    return message;
   };
   /** Runs the hook on `packet` and checks it went on to the network stack untouched. */
   const passed = (packet: Uint8Array, cpu = 0) => {
@@ -74,7 +93,7 @@ describe("xdp-dns", async () => {
 
   describe("the zone", () => {
     it("answers A with every address, authoritative, with the query's ID, question and RD", () => {
-      expect(answered(query("www.example.test", DNS_TYPE.A, 0xbeef))).toEqual({
+      expect(answered(query("www.example.test", DNS_TYPE.A, 0xbeef))).toMatchObject({
         id: 0xbeef,
         flags: 0x8500,
         questions: [{ name: "www.example.test", type: 1, class: 1 }],
@@ -176,12 +195,33 @@ describe("xdp-dns", async () => {
       expect(answered(query("cached.example.net", DNS_TYPE.A)).answers).toHaveLength(2);
     });
 
-    it("keeps the first 32 records of a long answer, within rcu's 4096-byte values", () => {
+    it("keeps the first 32 matching records of an answer of up to 40 records", () => {
       hook.rcu.set(CLOCK, 1);
-      const addresses = Array.from({ length: 120 }, (_, i) => `ffff:ffff:ffff:ffff:ffff:ffff:ffff:${(0xff00 + i).toString(16)}`);
-      passed(response("cached.example.net", DNS_TYPE.AAAA, addresses.map((x) => ({ name: "cached.example.net", type: DNS_TYPE.AAAA, ttl: 60, data: ipv6(x) }))));
-      const reply = answered(query("cached.example.net", DNS_TYPE.AAAA));
-      expect(reply.answers.map((r) => formatIp(r.data))).toEqual(addresses.slice(0, 32));
+      const addresses = Array.from({ length: 38 }, (_, i) => `ffff:ffff:ffff:ffff:ffff:ffff:ffff:${(0xff00 + i).toString(16)}`);
+      const records = addresses.map((x) => ({ name: "cached.example.net", type: DNS_TYPE.AAAA, ttl: 60, data: ipv6(x) }));
+      passed(response("cached.example.net", DNS_TYPE.AAAA, [a("other.example.net", 60, "192.0.2.1"), ...records, a("cached.example.net", 60, "192.0.2.2")]));
+      // 32 AAAA records are over 512 bytes: only a client taking more over EDNS gets them from the hook.
+      passed(query("cached.example.net", DNS_TYPE.AAAA));
+      const reply = answered(withOpt(query("cached.example.net", DNS_TYPE.AAAA), 4096));
+      expect(reply.answers.map((r) => formatIp(r.data))).toEqual(addresses.slice(0, 32).map((x) => formatIp(ipv6(x))));
+      expect(String(hook.rcu.get("cached.example.net/28")).length).toBeLessThan(4096);
+    });
+
+    it("learns nothing from a response of more than 40 records, or with bytes after its counted ones", () => {
+      hook.rcu.set(CLOCK, 1);
+      passed(response("cached.example.net", DNS_TYPE.A, Array.from({ length: 41 }, (_, i) => a("cached.example.net", 60, `192.0.2.${i}`))));
+      passed(query("cached.example.net", DNS_TYPE.A));
+      const good = response("cached.example.net", DNS_TYPE.A, [a("cached.example.net", 60, "198.51.100.7")]);
+      const sent = parsePacket(good);
+      passed(udpPacket({ src: UPSTREAM, dst: CLIENT, srcPort: 53, dstPort: 40000, payload: concat(sent.udp!.payload, Uint8Array.of(0)) }));
+      passed(query("cached.example.net", DNS_TYPE.A));
+      // ARCOUNT claiming a record that is not there.
+      const lying = sent.udp!.payload.slice();
+      lying[11] = 1;
+      passed(udpPacket({ src: UPSTREAM, dst: CLIENT, srcPort: 53, dstPort: 40000, payload: lying }));
+      passed(query("cached.example.net", DNS_TYPE.A));
+      passed(good);
+      expect(answered(query("cached.example.net", DNS_TYPE.A)).answers).toHaveLength(1);
     });
 
     it("never overrides the zone", () => {
@@ -215,6 +255,40 @@ describe("xdp-dns", async () => {
     });
   });
 
+  describe("EDNS (RFC 6891): answered with an OPT record, or passed", () => {
+    it("answers with one OPT record of version 0 advertising 1232 bytes, copying the DO bit", () => {
+      for (const flags of [0, 0x8000]) {
+        const reply = answered(withOpt(query("www.example.test", DNS_TYPE.A), 1232, 0, flags));
+        expect(reply.answers).toHaveLength(2);
+        expect(reply.opt).toEqual({ size: 1232, extendedRcode: 0, version: 0, do: flags !== 0, options: new Uint8Array(0) });
+      }
+      // Options (a cookie here) are ignored, as RFC 6891 allows; a size below 512 counts as 512.
+      const cookie = [0, 10, 0, 8, 1, 2, 3, 4, 5, 6, 7, 8];
+      expect(answered(withOpt(query("www.example.test", DNS_TYPE.A), 100, 0, 0, cookie)).opt?.options).toEqual(new Uint8Array(0));
+      const plain = answered(query("www.example.test", DNS_TYPE.A));
+      expect(plain.opt).toBeUndefined();
+    });
+
+    it("passes versions other than 0, OPT records that are cut short, malformed, not the root's, or not alone", () => {
+      const q = () => query("www.example.test", DNS_TYPE.A);
+      passed(withOpt(q(), 1232, 1));
+      passed(withOpt(q(), 1232, 0, 0, [0, 10, 0, 9, 1, 2, 3, 4, 5, 6, 7, 8])); // option longer than the data
+      passed(withOpt(q(), 1232, 0, 0, [0, 10, 0]));
+      passed(withOpt(q(), 1232, 0, 0, Array.from({ length: 9 }, () => [0, 10, 0, 0]).flat())); // more than 8 options
+      const full = withOpt(q());
+      for (let cut = 1; cut <= 11; cut++) {
+        const sent = parsePacket(full);
+        passed(udpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 53, payload: sent.udp!.payload.subarray(0, sent.udp!.payload.length - cut) }));
+      }
+      const sent = parsePacket(full);
+      const notRoot = concat(sent.udp!.payload.subarray(0, -11), Uint8Array.of(1, 97), sent.udp!.payload.subarray(-10));
+      passed(udpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 53, payload: notRoot }));
+      const twice = concat(sent.udp!.payload, sent.udp!.payload.subarray(-11));
+      twice[11] = 2;
+      passed(udpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 53, payload: twice }));
+    });
+  });
+
   describe("hostile and broken packets pass untouched, without a hook error", () => {
     const udpTo53 = (payload: Uint8Array) => udpPacket({ src: CLIENT, dst: SERVER, srcPort: 40000, dstPort: 53, payload });
     const fromUpstream = (payload: Uint8Array) => udpPacket({ src: UPSTREAM, dst: CLIENT, srcPort: 53, dstPort: 40000, payload });
@@ -231,11 +305,49 @@ describe("xdp-dns", async () => {
 
     it("non-IPv4 frames, bad IP headers and fragments", () => {
       const frame = query("www.example.test", DNS_TYPE.A);
-      for (const [offset, value] of [[13, 0x06], [14, 0x44], [14, 0x65], [20, 0x20], [21, 0x01], [23, 6]] as const) {
+      for (const [offset, value] of [[13, 0x06], [14, 0x44], [14, 0x65], [14, 0x4f], [20, 0x20], [21, 0x01], [23, 6]] as const) {
         const bad = frame.slice();
         bad[offset] = value;
-        passed(bad);
+        passed(resum(bad));
       }
+      // A header checksum that is wrong: the stack would drop it.
+      const bad = frame.slice();
+      bad[25] ^= 1;
+      passed(bad);
+    });
+
+    it("IPv4 total lengths that disagree with the frame or the UDP length; padding after the datagram is fine", () => {
+      const frame = query("www.example.test", DNS_TYPE.A);
+      const total = frame.length - 14;
+      for (const length of [0, 19, 20, 27, total - 1, total + 1, 0xffff]) {
+        const lying = frame.slice();
+        lying.set([length >> 8, length & 0xff], 16);
+        passed(resum(lying));
+      }
+      // Ethernet padding (a frame longer than the IPv4 datagram) is not part of the message.
+      expect(answered(concat(frame, new Uint8Array(20))).answers).toHaveLength(2);
+      // A UDP length shorter than the IP payload: the stack reads the message as the UDP length says, and so does the hook.
+      const short = concat(frame, Uint8Array.of(0, 0, 0, 0));
+      short.set([(total + 4) >> 8, (total + 4) & 0xff], 16);
+      expect(answered(resum(short)).answers).toHaveLength(2);
+    });
+
+    it("queries that are not exactly a header and their counted sections", () => {
+      const sent = parsePacket(query("www.example.test", DNS_TYPE.A));
+      const trailing = concat(sent.udp!.payload, Uint8Array.of(0));
+      passed(udpTo53(trailing));
+      const lying = sent.udp!.payload.slice();
+      lying[11] = 1; // ARCOUNT 1, no record
+      passed(udpTo53(lying));
+      lying[11] = 2;
+      passed(udpTo53(lying));
+    });
+
+    it("replies that would not fit 512 bytes without EDNS pass, for the server behind to truncate", () => {
+      hook.rcu.set("www.example.test/1", `300 0 ${Array.from({ length: 40 }, (_, i) => `192.0.2.${i}`).join(" ")}`);
+      passed(query("www.example.test", DNS_TYPE.A));
+      expect(answered(withOpt(query("www.example.test", DNS_TYPE.A), 1232)).answers).toHaveLength(40);
+      passed(withOpt(query("www.example.test", DNS_TYPE.A), 600));
     });
 
     it("compression loops, forward pointers, reserved label types and oversized names in the question", () => {

@@ -235,7 +235,7 @@ describe("checksums over many random packets and targets", () => {
   const address = () => [random(256), random(256), random(256), random(256)].join(".");
   const targets = Array.from({ length: 24 }, (_, i) => ({ dport: 1000 + i, address: address(), port: random(65536), tcp: i % 2 === 0 }));
 
-  it("every rewritten packet equals the packet built for its new destination", async () => {
+  it("every rewritten packet equals the packet built for its new destination", { timeout: 60_000 }, async () => {
     const hook = await forwarder(targets.map((t) => `-p ${t.tcp ? "tcp" : "udp"} --dport ${t.dport} --to-destination ${t.address}:${t.port} eth0`).join("\n"));
     for (let i = 0; i < 300; i++) {
       const t = targets[random(targets.length)];

@@ -7,8 +7,8 @@ import { appendFileSync } from "node:fs";
 import { closeDevice, openDevice } from "../../../device/client.js";
 import { scenarios } from "./scenarios.js";
 import { CORPUS } from "../../conformance/corpus.js";
-import { kernelBackend } from "../../conformance/kernel.js";
-import type { CaseResult } from "../../conformance/backend.js";
+import { kernelBackend } from "../../../runtime/backends/kernel.js";
+import { runCase, type CaseResult } from "../../conformance/backend.js";
 
 export interface ConformanceOutcome {
   binding: string;
@@ -40,12 +40,11 @@ for (const s of scenarios) {
   appendFileSync(out, `${JSON.stringify(result)}\n`);
 }
 const conformance = `${process.argv[2] ?? "/run/kscript-out"}/conformance.jsonl`;
-const backend = kernelBackend(fd);
 for (const [binding, cases] of Object.entries(CORPUS)) {
   for (const c of cases) {
     let outcome: ConformanceOutcome;
     try {
-      outcome = { binding, name: c.name, result: await backend.run(c.script, c.target, c.input) };
+      outcome = { binding, name: c.name, result: runCase(kernelBackend, c) };
     } catch (err) {
       outcome = { binding, name: c.name, failure: err instanceof Error ? err.message : String(err) };
     }

@@ -6,8 +6,8 @@
  *
  * Timeouts come from progress, not from the clock: a suite is stopped only when nothing in its folder has
  * grown for IDLE_SECONDS, however slow the machine. Whatever a suite leaves behind (processes, namespaces,
- * loaded scripts, tls.ko, the pool size) is cleared before the next starts, so one failure does not
- * cascade into the following suites.
+ * loaded scripts, tls.ko, changed module parameters) is cleared before the next starts, so one failure does
+ * not cascade into the following suites.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from "node:fs";
@@ -38,7 +38,7 @@ export interface SuiteStatus {
 }
 
 const IDLE_SECONDS = 300;
-const POOL_MAX = "/sys/module/kscript/parameters/pool_max";
+const PARAMETERS = "/sys/module/kscript/parameters";
 
 const [out, planFile] = process.argv.slice(2);
 const plan = JSON.parse(readFileSync(planFile, "utf8")) as Plan;
@@ -49,7 +49,8 @@ mkdirSync(bin, { recursive: true });
 writeFileSync(path.join(bin, "kscript"), `#!/bin/sh\nexec ${process.execPath} ${plan.repo}/bin/kscript.js "$@"\n`);
 chmodSync(path.join(bin, "kscript"), 0o755);
 const env = { ...process.env, PATH: [bin, path.dirname(process.execPath), "/usr/sbin", "/usr/bin", "/sbin", "/bin"].join(":") };
-const poolMax = existsSync(POOL_MAX) ? readFileSync(POOL_MAX, "utf8").trim() : undefined;
+/** The module's parameters as the session found them: suites change some (pool_max, the limits). */
+const parameters = new Map(readdirSync(PARAMETERS).map((p) => [p, readFileSync(path.join(PARAMETERS, p), "utf8").trim()]));
 
 /** Bytes written so far under a folder: the suite's progress. */
 function size(dir: string): number {
@@ -118,9 +119,11 @@ function clear(): string[] {
   } finally {
     closeDevice(fd);
   }
-  if (poolMax !== undefined && readFileSync(POOL_MAX, "utf8").trim() !== poolMax) {
-    writeFileSync(POOL_MAX, poolMax);
-    cleared.push(`pool_max back to ${poolMax}`);
+  for (const [name, value] of parameters) {
+    const file = path.join(PARAMETERS, name);
+    if (readFileSync(file, "utf8").trim() === value) continue;
+    writeFileSync(file, value);
+    cleared.push(`${name} back to ${value}`);
   }
   if (existsSync("/sys/module/tls")) {
     const r = spawnSync("busybox", ["rmmod", "tls"], { encoding: "utf8", env });

@@ -5,8 +5,8 @@ import { action, type Action } from "kscript/xdp";
 export function callback(pkt: Data): Action {
   const mode = pkt.getbyte(pkt.len() - 1);
   if (mode === 1) {
-    const scaled = pkt.len() * 65536 * 65536; // overflow in 32 bits, fine in 64
-    return scaled > 0 ? action.pass : action.drop;
+    const scaled = pkt.len() * 65536 * 65536; // past 32 bits, exact in 64
+    return scaled === 0x2b00000000 ? action.tx : action.drop;
   }
   if (mode === 2) {
     let spins = 0;

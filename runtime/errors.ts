@@ -1,0 +1,36 @@
+/** How a hook call fails, on either backend: the kind of failure and its place in the TypeScript. */
+import type { FaultKind } from "./kint.js";
+
+export type ErrorKind = "syntax" | "runtime" | "budget" | FaultKind;
+
+/** A Lua error out of a hook, with the Lua position mapped to TypeScript when a source map is known. */
+export class HookError extends Error {
+  constructor(
+    readonly kind: ErrorKind,
+    /** The Lua message as the kernel would log it (with `chunk:line:`). */
+    readonly luaMessage: string,
+    /** `file.ts:line` of the TypeScript that produced the failing Lua line, when known. */
+    readonly tsLocation: string | undefined,
+  ) {
+    super(tsLocation ? `${tsLocation}: ${luaMessage}` : luaMessage);
+    this.name = "HookError";
+  }
+}
+
+/**
+ * A HookError for a Lua message from chunk `chunkName` (`name:line: …`), its line mapped to TypeScript when a
+ * locator is known. Shared by the local engine and the kernel backend, whose messages have the same form.
+ */
+export function hookError(
+  kind: ErrorKind,
+  luaMessage: string,
+  chunkName: string,
+  locate: ((luaLine: number) => string | undefined) | undefined,
+): HookError {
+  const m = new RegExp(`^${escapeRegExp(chunkName)}:(\\d+):`).exec(luaMessage);
+  return new HookError(kind, luaMessage, m && locate ? locate(Number(m[1])) : undefined);
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

@@ -1,0 +1,66 @@
+/**
+ * The reference: Node's own HTTP server (llhttp, strict: `insecureHTTPParser: false`) fed raw bytes over
+ * loopback, one connection per input, then a half-close. What it reports is what llhttp parsed.
+ */
+import http from "node:http";
+import net from "node:net";
+
+export interface LlhttpOutcome {
+  /** Requests llhttp parsed completely, in order: method, target and body length. */
+  messages: { method: string; url: string; bodyLength: number }[];
+  /** How the input ended: every byte parsed; a parse error (its llhttp code); or EOF inside a request. */
+  end: "ok" | "error" | "incomplete";
+  /** llhttp's error code, or "missing Host" when Node itself refused an HTTP/1.1 request without one. */
+  error?: string;
+}
+
+export interface Llhttp {
+  parse(bytes: string): Promise<LlhttpOutcome>;
+  close(): Promise<void>;
+}
+
+export async function startLlhttp(): Promise<Llhttp> {
+  const seen = new Map<number, LlhttpOutcome>();
+  const server = http.createServer({ insecureHTTPParser: false }, (req, res) => {
+    const outcome = seen.get(req.socket.remotePort!)!;
+    let bodyLength = 0;
+    req.on("data", (chunk: Buffer) => (bodyLength += chunk.length));
+    req.on("end", () => {
+      outcome.messages.push({ method: req.method!, url: req.url!, bodyLength });
+      res.end();
+    });
+  });
+  server.on("connection", (socket: net.Socket) => seen.set(socket.remotePort!, { messages: [], end: "ok" }));
+  server.on("clientError", (err: Error & { code?: string }, socket: net.Socket) => {
+    const outcome = seen.get(socket.remotePort!);
+    if (outcome) {
+      outcome.end = err.code === "HPE_INVALID_EOF_STATE" ? "incomplete" : "error";
+      outcome.error = err.code;
+    }
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as net.AddressInfo;
+
+  const parse = (bytes: string) =>
+    new Promise<LlhttpOutcome>((resolve) => {
+      let localPort = 0;
+      let answers = "";
+      const client = net.connect(port, "127.0.0.1", () => {
+        localPort = client.localPort!;
+        client.end(Buffer.from(bytes, "latin1"));
+      });
+      client.on("data", (d: Buffer) => (answers += d.toString("latin1")));
+      client.on("error", () => {});
+      client.on("close", () =>
+        setImmediate(() => {
+          const outcome = seen.get(localPort)!;
+          seen.delete(localPort);
+          // Node answers a missing Host with 400 itself, without a 'request' event; our handler only sends 200s.
+          if (outcome.end === "ok" && answers.includes("HTTP/1.1 400 ")) Object.assign(outcome, { end: "error", error: "missing Host" });
+          resolve(outcome);
+        }),
+      );
+    });
+  return { parse, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+}
