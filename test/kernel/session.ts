@@ -114,13 +114,15 @@ function limit(n: number): <T>(task: () => Promise<T>) => Promise<T> {
   let running = 0;
   const queue: (() => void)[] = [];
   return async (task) => {
-    if (running >= n) await new Promise<void>((r) => queue.push(r));
-    running++;
+    // A finished task hands its slot to the next waiting one, so no newcomer slips in between.
+    if (running < n) running++;
+    else await new Promise<void>((r) => queue.push(r));
     try {
       return await task();
     } finally {
-      running--;
-      queue.shift()?.();
+      const next = queue.shift();
+      if (next) next();
+      else running--;
     }
   };
 }
@@ -130,7 +132,7 @@ function bytesUnder(dir: string): number {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    n += e.isDirectory() ? bytesUnder(p) : statSync(p).size;
+    n += e.isDirectory() ? bytesUnder(p) : (statSync(p, { throwIfNoEntry: false })?.size ?? 0);
   }
   return n;
 }

@@ -57,7 +57,7 @@ function size(dir: string): number {
   let n = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = path.join(dir, e.name);
-    n += e.isDirectory() ? size(p) : statSync(p).size;
+    n += e.isDirectory() ? size(p) : (statSync(p, { throwIfNoEntry: false })?.size ?? 0);
   }
   return n;
 }
