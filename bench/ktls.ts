@@ -22,7 +22,7 @@ const bin = path.join(packageRoot, "bin", "kscript.js");
 const SIZES: Record<string, number> = { "1k": 1024, "1m": 1 << 20, "10m": 10 << 20 };
 const CIPHER = "TLS_AES_128_GCM_SHA256";
 
-const image = prepareVm();
+const image = await prepareVm();
 // Under /tmp on the host: the guest sees the host's root, read-only.
 const dir = fs.mkdtempSync("/tmp/kscript-bench-ktls-");
 const site = path.join(dir, "site");

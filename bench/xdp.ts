@@ -75,7 +75,7 @@ async function host(runs: string): Promise<number> {
   const { udpPacket } = await import("../runtime/testing.js");
   let image;
   try {
-    image = prepareVm();
+    image = await prepareVm();
   } catch (error) {
     if (error instanceof VmUnavailable) {
       console.error(`bench:xdp needs the kernel VM: ${error.message}`);

@@ -12,7 +12,7 @@ import { UsageError, diagnostic } from "../common/diagnostics.js";
 import * as kernel from "../device/index.js";
 import { KscriptError } from "../device/index.js";
 import { packageRoot } from "../common/paths.js";
-import { PackageError, readPackage, type HookPackage } from "../compiler/package.js";
+import { PackageError, readPackage, type HookPackage } from "../compiler/manifest.js";
 
 function withDevice<T>(action: (fd: number) => T): T {
   const fd = kernel.openDevice();

@@ -6,12 +6,10 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import { Builder, type BuildResult } from "../compiler/build.js";
+import type { Builder, BuildResult } from "../compiler/build.js";
 import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { formatTemplateList, initProject } from "./init.js";
-import { loadProject } from "../compiler/project.js";
 import { VmUnavailable, bootVm, prepareVm, readInitLog, type VmImage } from "../vm/vm.js";
-import * as kernel from "./kernel.js";
 import { KscriptError } from "../device/index.js";
 
 const USAGE = `usage: kscript <command> [options]
@@ -34,7 +32,7 @@ forwarding rules (templates/xdp-forward):
 test:
   test [dir] [vitest options]   run the project's tests (vitest) with kscript/testing wired to the local
                            engine (Fengari with the kernel's dialect, limits and emulated bindings)
-  test --kernel [dir] [vitest options]   the same tests against the real kscript.ko, in a qemu VM (root)
+  test --kernel [dir] [vitest options]   the same tests against the real kscript.ko: the loaded one, else in a qemu VM (root)
 
 kernel (root, with the kscript module loaded):
   deploy <package>         load a built package (dist/<name>.kscript.json or .lua) into the kernel
@@ -189,14 +187,14 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
       case "vm": {
         const root = path.resolve(cwd, first ?? ".");
         if (!fs.existsSync(root)) throw new UsageError(diagnostic("KS4002", [root, "Give the folder of a kscript project."]));
-        const image = startVm();
+        const image = await startVm();
         if (image === undefined) return 1;
         process.stderr.write(`kscript: booting Debian's ${image.kver} with kscript.ko in qemu (TCG); 'exit' powers it off\n`);
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-vm-"));
         return await bootVm(image, { cwd: root, out, timeoutSeconds: 24 * 3600, console: "terminal" });
       }
       default:
-        return kernelCommand(parsed, cwd);
+        return await kernelCommand(parsed, cwd);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -208,9 +206,9 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
 }
 
 /** The VM's image, or undefined after saying in one line why this machine cannot run it. */
-function startVm(): VmImage | undefined {
+async function startVm(): Promise<VmImage | undefined> {
   try {
-    return prepareVm();
+    return await prepareVm();
   } catch (error) {
     if (!(error instanceof VmUnavailable)) throw error;
     process.stderr.write(`kscript: cannot start the kernel VM: ${error.message}\n`);
@@ -218,9 +216,18 @@ function startVm(): VmImage | undefined {
   }
 }
 
-/** Runs the project's tests inside the VM against kscript.ko; vitest's exit code comes back through a share. */
+/**
+ * Runs the project's tests against kscript.ko: the loaded one when there is one (inside `kscript vm`, or a
+ * machine with the module), else in the VM, whose vitest exit code comes back through a share.
+ */
 async function testInKernel(root: string, vitestArgs: string[]): Promise<number> {
-  const image = startVm();
+  if (fs.existsSync("/dev/kscript")) {
+    const { BACKEND_ENV } = await import("../runtime/backends/index.js");
+    const { runTests } = await import("../runtime/run-tests.js");
+    process.env[BACKEND_ENV] = "kernel";
+    return await runTests(root, vitestArgs);
+  }
+  const image = await startVm();
   if (image === undefined) return 1;
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-test-kernel-"));
   const runner = fileURLToPath(new URL("../runtime/kernel-runner.js", import.meta.url));
@@ -236,16 +243,20 @@ async function testInKernel(root: string, vitestArgs: string[]): Promise<number>
 }
 
 async function buildCommand(options: Options, cwd: string): Promise<number> {
-  const project = loadProject(path.resolve(cwd, options.dir), { minify: options.minify });
-  const builder = new Builder(project);
+  const { Builder } = await import("../compiler/build.js");
+  const { loadProject } = await import("../compiler/project.js");
+  // Loaded here, not at the top: the compiler is most of the CLI's start-up time, and other commands skip it.
+  const fromConfig = (dir: string) => new Builder(loadProject(dir, { minify: options.minify }));
+  const builder = fromConfig(path.resolve(cwd, options.dir));
   const result = runOnce(builder, options);
   report(builder, result, options, cwd, process.stdout);
   if (!options.watch) return result.ok ? 0 : 1;
-  return await watch(builder, options, cwd);
+  return await watch(builder, fromConfig, options, cwd);
 }
 
 /** Kernel commands print one line of output, or one line of error and exit 1 when the kernel refuses. */
-function kernelCommand(parsed: Parsed, cwd: string): number {
+async function kernelCommand(parsed: Parsed, cwd: string): Promise<number> {
+  const kernel = await import("./kernel.js");
   const [first] = parsed.positional;
   let output: string;
   try {
@@ -297,7 +308,7 @@ function printUsageError(d: Diagnostic, cwd: string, json: boolean): void {
  * holding a source file (plain inotify watches, ready as soon as they are created), adding folders as
  * imports bring new ones in.
  */
-function watch(initial: Builder, options: Options, cwd: string): Promise<number> {
+function watch(initial: Builder, fromConfig: (dir: string) => Builder, options: Options, cwd: string): Promise<number> {
   let builder = initial;
   const { dir, outDir } = builder.project;
   const watchers = new Map<string, fs.FSWatcher>();
@@ -309,7 +320,7 @@ function watch(initial: Builder, options: Options, cwd: string): Promise<number>
     if ([...changed].some((f) => configFiles.has(f))) {
       // New hooks, targets or compiler options: start over from the configuration.
       try {
-        builder = new Builder(loadProject(dir, { minify: options.minify }));
+        builder = fromConfig(dir);
       } catch (error) {
         if (!(error instanceof UsageError)) throw error;
         printUsageError(error.diagnostic, cwd, options.json);

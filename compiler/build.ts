@@ -353,6 +353,14 @@ export function buildProject(dir: string, options: BuildOptions & { minify?: boo
   return new Builder(project).build({ write: true, ...options });
 }
 
+/**
+ * The Builders of this process's latest buildEntry calls, by project: a test loads the same hook many times
+ * (one fresh engine per test), and a rebuild of unchanged files costs nothing where a new program costs a
+ * second. A few are kept, not all: each holds a whole program.
+ */
+const entryBuilders = new Map<string, { builder: Builder; texts: Map<string, string | undefined> }>();
+const ENTRY_BUILDERS_KEPT = 4;
+
 /** Build one entry file in memory, e.g. for tests: the project is the folder holding it. */
 export async function buildEntry(
   entry: string,
@@ -365,7 +373,17 @@ export async function buildEntry(
     minify: options.minify ?? base.minify,
     hooks: [{ name: options.name ?? path.basename(file).replace(/\.ts$/, ""), entry: file, target: options.target ?? "module" }],
   };
-  const result = new Builder(project).build({ write: false });
+  const key = JSON.stringify(project);
+  const entryBuilder = entryBuilders.get(key) ?? { builder: new Builder(project), texts: new Map() };
+  entryBuilders.delete(key);
+  entryBuilders.set(key, entryBuilder);
+  for (const old of entryBuilders.keys()) if (entryBuilders.size > ENTRY_BUILDERS_KEPT) entryBuilders.delete(old);
+  const { builder, texts } = entryBuilder;
+  // Files edited since the last build (the test process may outlive an edit) are rebuilt, as in watch mode.
+  for (const [f, text] of texts) if (ts.sys.readFile(f) !== text) builder.invalidate(f);
+  const result = builder.build({ write: false });
+  texts.clear();
+  for (const f of builder.sourceFiles()) texts.set(f, ts.sys.readFile(f));
   return { ok: result.ok, diagnostics: result.diagnostics, package: result.packages[0] };
 }
 

@@ -4,7 +4,7 @@
  * against the real /dev/kscript. Used by `kscript vm`, `kscript test --kernel` and the kernel test suite.
  * Provisioning installs Debian packages and so needs root; the module and initramfs are cached by content.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../common/paths.js";
@@ -37,22 +37,38 @@ function keyValues(text: string): Map<string, string> {
   return m;
 }
 
-function script(name: string, args: string[]): Map<string, string> {
-  const r = spawnSync("sh", [path.join(SCRIPTS, name), ...args], { encoding: "utf8", maxBuffer: 64 << 20 });
-  if (r.status === 77) throw new VmUnavailable(`${name}: ${r.stderr.trim() || "cannot provision"}`);
-  if (r.status !== 0) throw new Error(`${name} failed (${r.status ?? r.signal}):\n${r.stderr}\n${r.stdout}`);
-  return keyValues(r.stdout);
+/** Runs one of the harness's scripts; asynchronous so that a caller (the test suite) can do other work meanwhile. */
+function script(name: string, args: string[]): Promise<Map<string, string>> {
+  const child = spawn("sh", [path.join(SCRIPTS, name), ...args], { stdio: ["ignore", "pipe", "pipe"] });
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (status, signal) => {
+      if (status === 77) reject(new VmUnavailable(`${name}: ${stderr.trim() || "cannot provision"}`));
+      else if (status !== 0) reject(new Error(`${name} failed (${status ?? signal}):\n${stderr}\n${stdout}`));
+      else resolve(keyValues(stdout));
+    });
+  });
 }
 
-/** Installs what the VM needs and builds (or reuses) the module and initramfs. */
-export function prepareVm(cache = VM_CACHE): VmImage {
+/**
+ * Installs what the VM needs and builds (or reuses) the module and initramfs. `seconds` says how long
+ * provisioning (Debian packages, kernel image) and the build (module, tls.ko, servers, BPF, initramfs) took.
+ */
+export async function prepareVm(cache = VM_CACHE): Promise<VmImage & { seconds: { provision: number; build: number } }> {
   if (process.platform !== "linux" || process.arch !== "x64") throw new VmUnavailable("needs x86-64 Linux");
   if (process.getuid?.() !== 0) throw new VmUnavailable("needs root (installs Debian packages, runs qemu)");
   fs.mkdirSync(cache, { recursive: true });
-  const kver = script("provision.sh", [cache]).get("KVER");
+  const t0 = performance.now();
+  const kver = (await script("provision.sh", [cache])).get("KVER");
   if (!kver) throw new Error("provision.sh printed no KVER");
-  const built = script("build.sh", [cache, kver, packageRoot]);
-  return { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")!, ko: built.get("KO")!, tlsKo: built.get("TLS_KO")!, servers: built.get("SERVERS")!, bpf: built.get("BPF")! };
+  const t1 = performance.now();
+  const built = await script("build.sh", [cache, kver, packageRoot]);
+  const seconds = { provision: (t1 - t0) / 1000, build: (performance.now() - t1) / 1000 };
+  return { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")!, ko: built.get("KO")!, tlsKo: built.get("TLS_KO")!, servers: built.get("SERVERS")!, bpf: built.get("BPF")!, seconds };
 }
 
 export interface BootOptions {

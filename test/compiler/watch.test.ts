@@ -4,7 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Builder } from "../../compiler/build.js";
+import { Builder, buildEntry } from "../../compiler/build.js";
 import { loadProject } from "../../compiler/project.js";
 
 function project(): string {
@@ -37,6 +37,20 @@ describe("incremental rebuilds", () => {
     const fixed = builder.build();
     expect(fixed.ok).toBe(true);
     expect(fixed.packages[0].lua).toContain("4242");
+  });
+
+  it("buildEntry reuses its program for an unchanged hook and rebuilds an edited one", async () => {
+    const dir = project();
+    const entry = path.join(dir, "src/index.ts");
+    const first = await buildEntry(entry, { minify: false });
+    expect(first.package!.lua).toContain("100");
+    expect((await buildEntry(entry, { minify: false })).package).toBe(first.package);
+    // An edit to an imported file, as a test run might see between two loadHook calls.
+    fs.writeFileSync(path.join(dir, "src/limits.ts"), "export function limit(): number {\n  return 4242;\n}\n");
+    const edited = await buildEntry(entry, { minify: false });
+    expect(edited.package!.lua).toContain("4242");
+    fs.writeFileSync(path.join(dir, "src/limits.ts"), "export function limit(): number {\n  return 7 / 2;\n}\n");
+    expect((await buildEntry(entry, { minify: false })).diagnostics.map((d) => d.code)).toEqual(["KS1003"]);
   });
 
   it("kscript build --watch rebuilds on change until interrupted", async () => {

@@ -1,55 +1,21 @@
 /**
- * The real `kscript` CLI against the real kscript.ko: an interactive `kscript vm` session deploys, lists,
- * inspects and unloads a hook of each target type (and is refused a taken name), and `kscript test --kernel`
- * runs every template's own tests through test-run in the VM. Skips like vm.test.ts when the VM cannot run here.
+ * The real `kscript` CLI against the real kscript.ko (cli.suite.ts): an interactive `kscript vm` session
+ * deploys, lists, inspects and unloads a hook of each target type (and is refused a taken name), and
+ * `kscript test --kernel` runs every template's own tests against the module.
  */
-import { spawnSync } from "node:child_process";
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../common/paths.js";
-import { VmUnavailable, prepareVm } from "../../vm/vm.js";
-import { listTemplates } from "../../cli/init.js";
-import { vmSession } from "./session.js";
+import { cliSuite, templateSuites } from "./cli.suite.js";
+import { SESSION_WAIT_MS, ran, suiteRun, type SuiteRun } from "./results.js";
 
-const bin = path.join(packageRoot, "bin", "kscript.js");
-const templates = path.join(packageRoot, "templates");
-const required = process.env.KSCRIPT_REQUIRE_KERNEL === "1";
-let skipReason: string | undefined;
+const runs = new Map<string, SuiteRun | { skip: string }>();
 
-beforeAll(() => {
-  try {
-    prepareVm();
-  } catch (error) {
-    if (!(error instanceof VmUnavailable)) throw error;
-    if (required) throw new Error(`KSCRIPT_REQUIRE_KERNEL=1 but the kernel tests cannot run: ${error.message}`);
-    skipReason = error.message;
-    return;
-  }
-  for (const t of ["starter", "ktls-http", "sock-http-validate"]) {
-    const r = spawnSync(process.execPath, [bin, "build", path.join(templates, t)], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`building ${t}: ${r.stdout}${r.stderr}`);
-  }
-}, 600_000);
+beforeAll(async () => {
+  for (const s of [cliSuite, ...templateSuites]) runs.set(s.name, await suiteRun(s.name));
+}, SESSION_WAIT_MS);
 
 describe("the kscript CLI in the kernel VM", () => {
-  it("deploys, lists, inspects and unloads a hook of each target, and refuses a taken name", async ({ skip }) => {
-    if (skipReason) skip(skipReason);
-    const out = await vmSession(templates, [
-      "kscript deploy starter/dist/discard.kscript.json",
-      "kscript deploy ktls-http/dist/router.kscript.json",
-      "kscript deploy sock-http-validate/dist/validate.kscript.json",
-      "kscript ls",
-      "kscript stats router",
-      "kscript deploy starter/dist/discard.kscript.json",
-      "kscript rcu set discard greeting hello",
-      "kscript rcu get discard greeting",
-      "kscript rcu get router greeting",
-      "kscript unload discard",
-      "kscript unload router",
-      "kscript unload validate",
-      "kscript ls",
-      "kscript unload validate",
-    ]);
+  it("deploys, lists, inspects and unloads a hook of each target, and refuses a taken name", ({ skip }) => {
+    const out = ran(runs.get(cliSuite.name), skip).log;
     expect(out).toMatch(/deployed 'discard' \(xdp, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'router' \(tls, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'validate' \(sock, \d+ bytes\)\n\[status 0\]/);
@@ -63,14 +29,12 @@ describe("the kscript CLI in the kernel VM", () => {
     expect(out).toMatch(/kscript: 'router' is a tls script; only xdp scripts have an rcu table\n\[status 1\]/);
     expect(out).toMatch(/unloaded 'validate'\n\[status 0\]\nno scripts loaded\n\[status 0\]/);
     expect(out).toMatch(/kscript: no script named 'validate' is loaded\n\[status 1\]/);
-  }, 400_000);
+  });
 
-  // Every template's own tests, unchanged, against the real module: what passed in the emulator must pass here.
-  it.for(listTemplates().map((t) => t.name))("kscript test --kernel passes template %s's tests", { timeout: 1_000_000 }, (name, { skip }) => {
-    if (skipReason) skip(skipReason);
-    const r = spawnSync(process.execPath, [bin, "test", "--kernel", path.join(templates, name)], { encoding: "utf8", timeout: 900_000 });
-    expect(r.status, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/Tests\s+.*\d+ passed/);
-    expect(r.stdout).not.toMatch(/failed/);
+  it.for(templateSuites.map((s) => s.name))("kscript test --kernel passes %s's tests", (name, { skip }) => {
+    const { status, log } = ran(runs.get(name), skip);
+    expect(status?.status, log).toBe(0);
+    expect(log).toMatch(/Tests\s+.*\d+ passed/);
+    expect(log).not.toMatch(/failed/);
   });
 });

@@ -1,61 +1,39 @@
 /**
- * The hostile-script suite in the VM (hostile/): scripts that try to hold a CPU, the module or kernel memory,
- * loaded through /dev/kscript directly. Every call must end within its limits (default, then maximum), be
- * counted, leave its state usable and the kernel log clean; the guest runs with strict lockup detectors
- * (vm/vm.ts) and ends with `rmmod`. Skips like vm.test.ts when the VM cannot run (KSCRIPT_REQUIRE_KERNEL=1: fails).
+ * The hostile-script suite in the VM (hostile.suite.ts): every call must end within its limits (default, then
+ * maximum), be counted, leave its state usable and the kernel log clean; the guest runs with strict lockup
+ * detectors (vm/vm.ts). The VM's insmod/rmmod and health are judged in health.test.ts; its log here, more
+ * strictly.
  */
-import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { VmUnavailable, bootVm, prepareVm, readInitLog } from "../../vm/vm.js";
 import { CASES, type HostileResult, LIMITS, type Phase, SCENARIOS } from "./hostile/cases.js";
-import { BAD_KERNEL_LOG, runFolder } from "./session.js";
+import { hostileSuite } from "./hostile.suite.js";
+import { BAD_KERNEL_LOG } from "./session.js";
+import { SESSION_WAIT_MS, ran, suiteRun } from "./results.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, "../..");
-const required = process.env.KSCRIPT_REQUIRE_KERNEL === "1";
-const VM_TIMEOUT_S = 1500;
 /** Beyond BAD_KERNEL_LOG: what the strict detectors print before they panic. */
 const LOCKUP_LOG = /soft lockup|hung task|blocked for more than|rcu:.*stall|WARN/;
 
-let skipReason: string | undefined;
-let results: Map<string, HostileResult> | undefined;
-let init = new Map<string, string>();
-let kernelLog = "";
+let run: { results: Map<string, HostileResult>; kernelLog: string } | { skip: string } | undefined;
 
 beforeAll(async () => {
-  let image;
-  try {
-    image = prepareVm();
-  } catch (error) {
-    if (!(error instanceof VmUnavailable)) throw error;
-    if (required) throw new Error(`KSCRIPT_REQUIRE_KERNEL=1 but the hostile suite cannot run: ${error.message}`);
-    skipReason = error.message;
-    return;
-  }
-  const out = runFolder("hostile");
-  execFileSync(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", join(here, "hostile/tsconfig.json"), "--outDir", join(out, "js")], {
-    stdio: "inherit",
-  });
-  await bootVm(image, { runner: join(out, "js/test/kernel/hostile/main.js"), cwd: repo, out, timeoutSeconds: VM_TIMEOUT_S, console: "file" });
-  const read = (f: string): string => (existsSync(join(out, f)) ? readFileSync(join(out, f), "utf8") : "");
-  results = new Map();
-  for (const line of read("hostile.jsonl").split("\n").filter(Boolean)) {
+  const suite = await suiteRun(hostileSuite.name);
+  if ("skip" in suite) return void (run = suite);
+  const file = path.join(suite.dir, "hostile.jsonl");
+  const results = new Map<string, HostileResult>();
+  for (const line of (existsSync(file) ? readFileSync(file, "utf8") : "").split("\n").filter(Boolean)) {
     const r = JSON.parse(line) as HostileResult;
     results.set(`${r.phase}/${r.name}`, r);
   }
-  init = readInitLog(out);
-  kernelLog = `${read("console.log")}\n${read("dmesg.txt")}`;
+  run = { results, kernelLog: `${suite.lane.console}\n${suite.lane.dmesg}` };
   const rows = [...results.values()].map((r) => `  ${r.phase.padEnd(7)} ${r.ok ? "ok  " : "FAIL"} ${String(Math.round(r.ms)).padStart(6)} ms  ${r.class}: ${r.name} — ${r.ok ? r.detail : ""}`);
-  console.log(`hostile suite (logs in ${out}):\n${rows.join("\n")}`);
-}, (VM_TIMEOUT_S + 900) * 1000);
+  console.log(`hostile suite (logs in ${suite.dir}):\n${rows.join("\n")}`);
+}, SESSION_WAIT_MS);
 
 function result(phase: Phase, name: string, skip: (note?: string) => void): HostileResult {
-  if (skipReason !== undefined) skip(skipReason);
-  const r = results?.get(`${phase}/${name}`);
-  expect(r, "the case did not report (the guest panicked or timed out?)").toBeDefined();
+  const r = ran(run, skip).results.get(`${phase}/${name}`);
+  expect(r, "the case did not report (the guest panicked or was stopped?)").toBeDefined();
   return r!;
 }
 
@@ -78,15 +56,8 @@ for (const phase of Object.keys(LIMITS) as Phase[]) {
 }
 
 describe("after the hostile suite", () => {
-  it("rmmod kscript returns 0", ({ skip }) => {
-    if (skipReason !== undefined) skip(skipReason);
-    expect(init.get("runner")).toBe("0");
-    expect(init.get("rmmod")).toBe("0");
-  });
-
   it("the kernel log has no BUG, WARN, lockup, hung task, RCU stall or Oops", ({ skip }) => {
-    if (skipReason !== undefined) skip(skipReason);
-    const bad = kernelLog.split("\n").filter((l) => BAD_KERNEL_LOG.test(l) || LOCKUP_LOG.test(l));
+    const bad = ran(run, skip).kernelLog.split("\n").filter((l) => BAD_KERNEL_LOG.test(l) || LOCKUP_LOG.test(l));
     expect(bad, bad.join("\n")).toEqual([]);
   });
 });

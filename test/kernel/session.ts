@@ -1,47 +1,75 @@
 /**
- * `kscript vm` driven like a user at its shell: the real CLI boots the VM, and the commands run in the
- * guest's shell in the given folder. Kernel end-to-end tests use it so that every step goes through the
- * real `kscript` and the real clients (curl, dig, ip).
+ * The kernel suites' one set-up. vitest's global set-up (global-setup.ts) runs `runSession` once: provision,
+ * build the module, the guest's client and the suites' projects, then boot the VM as few times as the suites
+ * allow — a few `kscript vm` sessions side by side (lanes: session.ts, suites.ts), each running its suites
+ * one after another through test/kernel/guest/suites.ts. Each kernel test file waits for its suite with
+ * `suiteRun` (results.ts) and judges what the suite left in its folder.
+ *
+ * Cannot run here (not root, not x86-64 Linux, packages not installable): the kernel tests skip with the
+ * reason, or fail with KSCRIPT_REQUIRE_KERNEL=1 (CI).
  */
-import { spawn } from "node:child_process";
-import { readdirSync, rmSync } from "node:fs";
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../../common/paths.js";
-import { VM_CACHE } from "../../vm/vm.js";
-
-const bin = path.join(packageRoot, "bin", "kscript.js");
+import { VM_CACHE, VmUnavailable, prepareVm, type VmImage } from "../../vm/vm.js";
+import type { Plan } from "./guest/suites.js";
 
 /** Kernel log lines that fail any kernel test: the module must never oops, warn or leak a BUG. */
 export const BAD_KERNEL_LOG = /Oops|BUG:|WARNING:|kernel BUG|general protection|Call Trace|Kernel panic|stack-protector|RIP: 0010/;
+/** Taint bits a test module may set: O (out-of-tree, 4096) and E (unsigned, 8192). */
+export const ALLOWED_TAINT = 4096 | 8192;
+
+const bin = path.join(packageRoot, "bin", "kscript.js");
+/** The host stops a VM that shows no progress (console output, files in its share) for this long. */
+const HOST_IDLE_SECONDS = 600;
+
+export type Lane = "a" | "b" | "c";
+
+/** What a suite's host-side preparation gets. */
+export interface HostContext {
+  image: VmImage;
+  /** A folder of the session for the suite's files (the guest sees it, read-only). */
+  work: string;
+  /** Where the guest's compiled JavaScript is (test/kernel/… keeps its layout under it). */
+  js: string;
+  /** Runs the real CLI on the host; rejects with its output when it fails. */
+  kscript(args: string[], cwd?: string): Promise<string>;
+}
+
+export interface Suite {
+  name: string;
+  lane: Lane;
+  /** Builds what the suite needs on the host and returns the shell script the guest runs, and where. */
+  prepare(ctx: HostContext): Promise<{ cwd: string; script: string }>;
+}
 
 /**
- * Runs `kscript vm` in `cwd`, types `commands` at its shell once it is up, and returns what the console
- * showed, each command's output followed by `[status N]`, with the shell's prompts removed.
+ * Shell functions the suites wait with: for a state, never for a fixed time that a busy machine may overrun
+ * (the guest runner stops a suite that makes no progress).
+ *   listening PORT PID  until a TCP socket listens on PORT, or the process PID (the server) has exited
+ *   connected PORT N    until N connections to the local PORT are established
  */
-export function vmSession(cwd: string, commands: string[], timeoutMs = 300_000): Promise<string> {
-  const child = spawn(process.execPath, [bin, "vm", cwd], { stdio: ["pipe", "pipe", "pipe"] });
-  let output = "";
-  let typed = false;
-  const onData = (chunk: Buffer) => {
-    output += chunk.toString();
-    if (!typed && output.includes("kscript.ko is loaded")) {
-      typed = true;
-      // Each command's status is echoed, so the test reads exit codes as well as output.
-      child.stdin.write(commands.map((c) => `${c}; echo "[status $?]"`).join("\n") + "\nexit\n");
-    }
-  };
-  child.stdout.on("data", onData);
-  child.stderr.on("data", onData);
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill("SIGTERM"); // kscript vm stops its qemu
-      reject(new Error(`kscript vm did not finish:\n${output}`));
-    }, timeoutMs);
-    child.on("exit", () => {
-      clearTimeout(timer);
-      resolve(output.replace(/\r/g, "").replace(/^# /gm, ""));
-    });
-  });
+export const WAIT_HELPERS = `listening() { p=$(printf ':%04X 00000000:0000 0A' "$1"); until grep -q "$p" /proc/net/tcp /proc/net/tcp6 || ! kill -0 "$2"; do sleep 0.1; done; }
+connected() { until [ "$(grep -cE "$(printf ':%04X [0-9A-F]{8}:[0-9A-F]{4} 01' "$1")" /proc/net/tcp)" -ge "$2" ]; do sleep 0.1; done; }
+`;
+
+/**
+ * A script running each command in turn and echoing its exit status after its output (`[status N]`), so a
+ * test reads exit codes as well as output — as a user would see them typing the commands at a shell.
+ */
+export function commandScript(commands: string[]): string {
+  return WAIT_HELPERS + commands.map((c) => `${c}\necho "[status $?]"`).join("\n") + "\n";
+}
+
+export interface SessionFile {
+  /** Why the kernel tests cannot run here (they skip). */
+  skip?: string;
+  /** The session failed (the tests fail with this). */
+  error?: string;
+  /** Each lane's `kscript vm` output folder (init.log, dmesg.txt, one folder per suite). */
+  lanes: Partial<Record<Lane, string>>;
+  suites: Record<string, Lane>;
 }
 
 function alive(pid: number): boolean {
@@ -54,14 +82,163 @@ function alive(pid: number): boolean {
 }
 
 /**
- * This process's folder for a VM run's output (`<prefix>-<pid>` in the VM cache), after removing those of
- * finished runs; a concurrent run (another process on the same cache) keeps its own.
+ * This process's folder for a kernel session (`session-<pid>` in the VM cache), after removing those of
+ * finished sessions; a concurrent session (another process on the same cache) keeps its own.
  */
-export function runFolder(prefix: string): string {
-  const pattern = new RegExp(`^${prefix}-(\\d+)$`);
+export function sessionFolder(): string {
+  mkdirSync(VM_CACHE, { recursive: true });
   for (const old of readdirSync(VM_CACHE)) {
-    const pid = pattern.exec(old)?.[1];
+    const pid = /^session-(\d+)$/.exec(old)?.[1];
     if (pid !== undefined && !alive(Number(pid))) rmSync(path.join(VM_CACHE, old), { recursive: true, force: true });
   }
-  return path.join(VM_CACHE, `${prefix}-${process.pid}`);
+  const dir = path.join(VM_CACHE, `session-${process.pid}`);
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  return dir;
+}
+
+/** Resolves with a child's output; rejects with it when the child fails. */
+function exec(cmd: string, args: string[], cwd: string): Promise<string> {
+  const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+  let output = "";
+  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("close", (status) => (status === 0 ? resolve(output) : reject(new Error(`${cmd} ${args.join(" ")} (exit ${status}):\n${output}`))));
+  });
+}
+
+/** At most `n` of the returned function's tasks at a time (the host has two cores). */
+function limit(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let running = 0;
+  const queue: (() => void)[] = [];
+  return async (task) => {
+    // A finished task hands its slot to the next waiting one, so no newcomer slips in between.
+    if (running < n) running++;
+    else await new Promise<void>((r) => queue.push(r));
+    try {
+      return await task();
+    } finally {
+      const next = queue.shift();
+      if (next) next();
+      else running--;
+    }
+  };
+}
+
+function bytesUnder(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let n = 0;
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name);
+    n += e.isDirectory() ? bytesUnder(p) : (statSync(p, { throwIfNoEntry: false })?.size ?? 0);
+  }
+  return n;
+}
+
+const seconds = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)} s`;
+
+/**
+ * Boots one lane: `kscript vm` in the repo, with the suites' runner typed at its shell. TMPDIR tells
+ * `kscript vm` where to put its share, so its results land in `dir`. Resolves with that share.
+ */
+function bootLane(lane: Lane, dir: string, js: string, planFile: string, log: (line: string) => void): Promise<string> {
+  const child: ChildProcess = spawn(process.execPath, [bin, "vm", packageRoot], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, TMPDIR: dir } });
+  const t0 = performance.now();
+  let output = "";
+  let reported = 0;
+  let typed = false;
+  let progress = 0;
+  let idle = 0;
+  const onData = (chunk: Buffer) => {
+    output += chunk.toString();
+    if (!typed && output.includes("kscript.ko is loaded")) {
+      typed = true;
+      log(`lane ${lane}: booted in ${seconds(t0)}`);
+      const runner = path.join(js, "test/kernel/guest/suites.js");
+      child.stdin!.write(`node ${runner} /run/kscript-out ${planFile}; echo "[suites $?]"\nexit\n`);
+    }
+    // The guest runner's account of each suite, as whole lines come in.
+    const lines = output.slice(reported).split("\n");
+    reported = output.length - lines.pop()!.length;
+    for (const line of lines) {
+      const m = /^suite (\S+): (?!started)(.*)$/.exec(line.trim());
+      if (m) log(`lane ${lane}: ${m[1]}: ${m[2]}`);
+    }
+  };
+  child.stdout!.on("data", onData);
+  child.stderr!.on("data", onData);
+  // Stopped only when neither the console nor the share shows progress: a slow machine is not a hung guest.
+  const watchdog = setInterval(() => {
+    const now = output.length + bytesUnder(dir);
+    idle = now === progress ? idle + 1 : 0;
+    progress = now;
+    if (idle === HOST_IDLE_SECONDS) {
+      log(`lane ${lane}: no progress for ${HOST_IDLE_SECONDS} s, stopping the VM`);
+      child.kill("SIGTERM"); // kscript vm stops its qemu
+    }
+  }, 1000);
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", () => {
+      clearInterval(watchdog);
+      writeFileSync(path.join(dir, "console.log"), output.replace(/\r/g, ""));
+      const share = readdirSync(dir).find((f) => f.startsWith("kscript-vm-"));
+      if (share === undefined) return reject(new Error(`lane ${lane}: kscript vm made no share:\n${output}`));
+      log(`lane ${lane}: powered off after ${seconds(t0)}`);
+      resolve(path.join(dir, share));
+    });
+  });
+}
+
+/** The whole session; writes `session.json` in `dir` when done, whatever happened. */
+export async function runSession(dir: string, suites: readonly Suite[], log: (line: string) => void): Promise<void> {
+  const file: SessionFile = { lanes: {}, suites: Object.fromEntries(suites.map((s) => [s.name, s.lane])) };
+  try {
+    let image: Awaited<ReturnType<typeof prepareVm>>;
+    try {
+      image = await prepareVm();
+    } catch (error) {
+      if (!(error instanceof VmUnavailable)) throw error;
+      if (process.env.KSCRIPT_REQUIRE_KERNEL === "1") throw new Error(`KSCRIPT_REQUIRE_KERNEL=1 but the kernel tests cannot run: ${error.message}`);
+      file.skip = error.message;
+      log(`kernel tests skipped: ${error.message}`);
+      return;
+    }
+    log(`kernel ${image.kver}: provision ${image.seconds.provision.toFixed(1)} s, module build ${image.seconds.build.toFixed(1)} s`);
+    const js = path.join(dir, "js");
+    const slot = limit(2);
+    const t0 = performance.now();
+    const client = slot(() =>
+      exec(process.execPath, [path.join(packageRoot, "node_modules/typescript/bin/tsc"), "-p", path.join(packageRoot, "test/kernel/guest/tsconfig.json"), "--outDir", js], packageRoot),
+    ).then(() => log(`kernel: client build ${seconds(t0)}`));
+    const ctx = (name: string): HostContext => {
+      const work = path.join(dir, "work", name);
+      mkdirSync(work, { recursive: true });
+      return { image, work, js, kscript: (args, cwd = work) => slot(() => exec(process.execPath, [bin, ...args], cwd)) };
+    };
+    const prepared = await Promise.all(suites.map(async (s) => ({ suite: s, ...(await s.prepare(ctx(s.name))) })));
+    await client;
+    log(`kernel: client and projects built in ${seconds(t0)}`);
+    const lanes = [...new Set(suites.map((s) => s.lane))];
+    await Promise.all(
+      lanes.map(async (lane) => {
+        const laneDir = path.join(dir, `lane-${lane}`);
+        mkdirSync(laneDir);
+        const plan: Plan = {
+          repo: packageRoot,
+          suites: prepared.filter((p) => p.suite.lane === lane).map((p) => ({ name: p.suite.name, cwd: p.cwd, script: p.script })),
+        };
+        const planFile = path.join(laneDir, "plan.json");
+        writeFileSync(planFile, JSON.stringify(plan, null, 1));
+        file.lanes[lane] = await bootLane(lane, laneDir, js, planFile, log);
+      }),
+    );
+  } catch (error) {
+    file.error = error instanceof Error ? (error.stack ?? error.message) : String(error);
+    log(`kernel session failed: ${file.error}`);
+  } finally {
+    writeFileSync(path.join(dir, "session.json"), JSON.stringify(file));
+  }
 }

@@ -65,5 +65,6 @@ describe("runTests", () => {
       delete process.env.EXPECT_BROKEN;
       fs.rmSync(dir, { recursive: true, force: true });
     }
-  });
+    // Three vitest runs, each compiling the hook: a minute on a loaded machine.
+  }, 300_000);
 });

@@ -1,10 +1,12 @@
 /**
- * The XDP hook end to end, run inside the kernel VM by test/kernel/xdp.test.ts:
- *   node runner.js OUT VETH_KO XDP_OBJ DNS_PROJECT FORWARD_PROJECT
- * Network namespaces joined by veth pairs, real clients (dig, Node sockets), the real kscript CLI deploying
- * the templates on an interface (kscript deploy --xdp) and taking them off (kscript detach). One JSON line
- * per step goes to OUT/xdp.jsonl. The same file also runs the helper servers inside the namespaces
- * (`runner.js serve KIND`), so every process is the host's Node.
+ * The XDP hook end to end, run inside the kernel VM as the xdp suite (test/kernel/xdp.suite.ts):
+ *   node runner.js OUT VETH_KO XDP_OBJ DNS_PROJECT FORWARD_PROJECT VERDICTS_PROJECT
+ * Network namespaces joined by veth pairs, real clients (dig, nc, bash's UDP), the real kscript CLI (on PATH)
+ * deploying the templates on an interface (kscript deploy --xdp) and taking them off (kscript detach). One
+ * JSON line per step goes to OUT/xdp.jsonl, each command to the output (the suite's progress). The same file
+ * runs the helper servers of a namespace in one process (`runner.js serve SPEC…`), so every server is the
+ * host's Node. Nothing waits for a fixed time: a wait is for a state, bounded by the measured speed of the
+ * machine (its slowest CLI call so far).
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -14,9 +16,9 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const self = fileURLToPath(import.meta.url);
-const PATH = [process.env.PATH, "/usr/sbin", "/usr/bin", "/sbin", "/bin"].filter(Boolean).join(":");
 const UPSTREAM_LOG = "/run/ks-upstream.log";
 const SERVER_LOG = "/run/ks-server.log";
+const READY_LOG = "/run/ks-ready.log";
 
 /** A name's labels from a DNS message at offset 12 (no compression in questions); its end offset. */
 function question(msg: Buffer): { name: string; type: number; end: number } {
@@ -30,7 +32,7 @@ function question(msg: Buffer): { name: string; type: number; end: number } {
 }
 
 /** The upstream resolver: cached.example.net A (two addresses, TTL 600); NXDOMAIN for anything else. */
-function serveUpstream(address: string): void {
+function serveUpstream(address: string): Promise<void> {
   const s = dgram.createSocket("udp4");
   s.on("message", (q, peer) => {
     const { name, type, end } = question(q);
@@ -54,11 +56,11 @@ function serveUpstream(address: string): void {
     });
     s.send(Buffer.concat([head, q.subarray(12, end), ...answers]), peer.port, peer.address);
   });
-  s.bind(53, address);
+  return new Promise((r) => s.bind(53, address, r));
 }
 
 /** A forwarding resolver on address:53 relaying to upstream:53, and a TCP service on :8080 answering "ok". */
-function serveForwarder(address: string, upstream: string): void {
+function serveForwarder(address: string, upstream: string): Promise<void> {
   const s = dgram.createSocket("udp4");
   s.on("message", (q, client) => {
     const relay = dgram.createSocket("udp4");
@@ -68,31 +70,30 @@ function serveForwarder(address: string, upstream: string): void {
     });
     relay.send(q, 53, upstream);
   });
-  s.bind(53, address);
-  net.createServer((c) => c.end("ok\n")).listen(8080, address);
+  const tcp = net.createServer((c) => c.end("ok\n"));
+  return Promise.all([new Promise<void>((r) => s.bind(53, address, r)), new Promise<void>((r) => tcp.listen(8080, address, r))]).then(() => {});
 }
 
 /** A UDP server logging each datagram with its source. */
-function serveLogger(address: string, port: number): void {
+function serveLogger(address: string, port: number): Promise<void> {
   const s = dgram.createSocket("udp4");
   s.on("message", (m, peer) => appendFileSync(SERVER_LOG, `${peer.address} ${m.toString()}\n`));
-  s.bind(port, address);
+  return new Promise((r) => s.bind(port, address, r));
 }
 
 if (process.argv[2] === "serve") {
-  const [kind, ...args] = process.argv.slice(3);
-  if (kind === "upstream") serveUpstream(args[0]);
-  else if (kind === "forwarder") serveForwarder(args[0], args[1]);
-  else if (kind === "logger") serveLogger(args[0], Number(args[1]));
-  else if (kind === "send") {
-    const s = dgram.createSocket("udp4");
-    s.send(args[2], Number(args[1]), args[0], () => s.close());
-  } else if (kind === "tcp-get") {
-    const c = net.connect(Number(args[1]), args[0]);
-    c.setTimeout(5000, () => process.exit(2));
-    c.on("data", (d) => process.stdout.write(d));
-    c.on("error", () => process.exit(1));
-  }
+  // SPECs: upstream:ADDRESS, forwarder:ADDRESS:UPSTREAM, logger:ADDRESS:PORT; "ready SPECs" once all listen.
+  const specs = process.argv.slice(3);
+  await Promise.all(
+    specs.map((spec) => {
+      const [kind, ...args] = spec.split(":");
+      if (kind === "upstream") return serveUpstream(args[0]);
+      if (kind === "forwarder") return serveForwarder(args[0], args[1]);
+      if (kind === "logger") return serveLogger(args[0], Number(args[1]));
+      throw new Error(`unknown server ${spec}`);
+    }),
+  );
+  appendFileSync(READY_LOG, `ready ${specs.join(" ")}\n`);
 } else {
   await main();
 }
@@ -100,22 +101,25 @@ if (process.argv[2] === "serve") {
 async function main(): Promise<void> {
   const [out, vethKo, obj, dnsProject, forwardProject, verdictsProject] = process.argv.slice(2);
   const results = path.join(out, "xdp.jsonl");
-  const repo = process.cwd(); // the guest's init starts the runner in the project
-  const kscript = path.join(repo, "bin", "kscript.js");
   const children: ChildProcess[] = [];
+  /** The slowest CLI call so far: the measure of this machine's speed that waits are scaled by. */
+  let slowestMs = 1000;
 
   function sh(cmd: string, ok = true): string {
-    const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8", env: { ...process.env, PATH }, timeout: 60_000 });
+    console.log(`$ ${cmd}`);
+    const t0 = Date.now();
+    const r = spawnSync("sh", ["-c", cmd], { encoding: "utf8", env: { ...process.env, KSCRIPT_XDP_OBJ: obj } });
+    console.log(`  exit ${r.status} in ${Date.now() - t0} ms`);
     if (ok && r.status !== 0) throw new Error(`${cmd}: exit ${r.status}\n${r.stdout}${r.stderr}`);
     return r.stdout + r.stderr;
   }
   /** The real CLI in a namespace: its output and exit status. */
   function cli(ns: string, args: string): { out: string; status: number | null } {
-    const r = spawnSync("sh", ["-c", `ip netns exec ${ns} ${process.execPath} ${kscript} ${args}`], {
-      encoding: "utf8",
-      env: { ...process.env, PATH, KSCRIPT_XDP_OBJ: obj },
-      timeout: 120_000,
-    });
+    const t0 = Date.now();
+    console.log(`$ ip netns exec ${ns} kscript ${args}`);
+    const r = spawnSync("sh", ["-c", `ip netns exec ${ns} kscript ${args}`], { encoding: "utf8", env: { ...process.env, KSCRIPT_XDP_OBJ: obj } });
+    slowestMs = Math.max(slowestMs, Date.now() - t0);
+    console.log(`  exit ${r.status} in ${Date.now() - t0} ms`);
     return { out: (r.stdout + r.stderr).trim(), status: r.status };
   }
   function cliOk(ns: string, args: string): string {
@@ -123,12 +127,13 @@ async function main(): Promise<void> {
     if (r.status !== 0) throw new Error(`kscript ${args}: exit ${r.status}\n${r.out}`);
     return r.out;
   }
-  function serve(ns: string, ...args: string[]): void {
-    const c = spawn("ip", ["netns", "exec", ns, process.execPath, self, "serve", ...args], { stdio: "ignore", env: { ...process.env, PATH } });
-    children.push(c);
+  /** One Node process serving every given server in the namespace. */
+  function serve(ns: string, ...specs: string[]): void {
+    children.push(spawn("ip", ["netns", "exec", ns, process.execPath, self, "serve", ...specs], { stdio: "inherit" }));
   }
+  /** dig with a reply timeout scaled to the machine: its Node servers answer slower on a slow machine. */
   function dig(ns: string, server: string, q: string): string {
-    return sh(`ip netns exec ${ns} dig @${server} +tries=1 +time=5 ${q}`, false);
+    return sh(`ip netns exec ${ns} dig @${server} +tries=1 +time=${Math.max(5, Math.ceil(slowestMs / 1000))} ${q}`, false);
   }
   function step(name: string, fn: () => string | void): void {
     const t0 = Date.now();
@@ -143,13 +148,21 @@ async function main(): Promise<void> {
   function check(cond: boolean, what: string, output: string): void {
     if (!cond) throw new Error(`${what}\n${output}`);
   }
-  const serverLog = () => (existsSync(SERVER_LOG) ? readFileSync(SERVER_LOG, "utf8") : "");
-  const send = async (ns: string, addr: string, port: number, text: string) => {
-    sh(`ip netns exec ${ns} ${process.execPath} ${self} serve send ${addr} ${port} ${text}`);
-    await wait(1000);
+  const read = (file: string) => (existsSync(file) ? readFileSync(file, "utf8") : "");
+  const serverLog = () => read(SERVER_LOG);
+  const upstreamQueries = () => read(UPSTREAM_LOG).split("\n").filter(Boolean);
+  /** Until `done()`, or for 5 times the slowest CLI call: long enough for anything this machine does in one go. */
+  const until = async (done: () => boolean) => {
+    for (const t0 = Date.now(); !done() && Date.now() - t0 < 5 * slowestMs; ) await new Promise((r) => setTimeout(r, 100));
   };
-  const upstreamQueries = () => (existsSync(UPSTREAM_LOG) ? readFileSync(UPSTREAM_LOG, "utf8").split("\n").filter(Boolean) : []);
-  const wait = (ms: number) => new Promise((r) => setTimeout(r, ms));
+  /** A datagram from a namespace, sent by the shell (bash's /dev/udp): no process start beyond the shell. */
+  const send = (ns: string, addr: string, port: number, text: string) => sh(`ip netns exec ${ns} bash -c 'printf %s ${text} >/dev/udp/${addr}/${port}'`);
+  /** A datagram's arrival at a logger, or the wait's end. */
+  const arrived = (text: string) => until(() => serverLog().includes(` ${text}\n`));
+  /** Each part starts with its interface free, whatever the part before left (a failed step must not cascade). */
+  const free = (ns: string, dev: string) => {
+    if (/xdp/.test(sh(`ip -n ${ns} link show ${dev}`, false))) cli(ns, `detach ${dev}`);
+  };
 
   step("module BTF, veth and namespaces", () => {
     // The kfuncs are callable only with the module's BTF.
@@ -166,12 +179,16 @@ async function main(): Promise<void> {
     sh("ip -n f addr add 10.60.0.2/24 dev f0 && ip -n f addr add 10.61.0.1/24 dev f1 && ip -n f link set f0 up && ip -n f link set f1 up");
     sh("ip netns exec f sh -c 'echo 1 > /proc/sys/net/ipv4/ip_forward'");
     sh("ip -n b addr add 10.61.0.2/24 dev b0 && ip -n b link set b0 up && ip -n b route add default via 10.61.0.1");
-    serve("cli", "upstream", "10.53.0.3");
-    serve("dns", "forwarder", "10.53.0.2", "10.53.0.3");
-    serve("b", "logger", "10.61.0.2", "5353");
-    for (const port of ["9", "10", "11", "12"]) serve("dns", "logger", "10.53.0.2", port);
+    serve("cli", "upstream:10.53.0.3");
+    serve("dns", "forwarder:10.53.0.2:10.53.0.3", ...["9", "10", "11", "12"].map((port) => `logger:10.53.0.2:${port}`));
+    serve("b", "logger:10.61.0.2:5353");
   });
-  await wait(3000);
+  // The servers are up once each has said so (three Node processes starting side by side).
+  for (;;) {
+    if (read(READY_LOG).split("\n").filter(Boolean).length === 3) break;
+    if (children.some((c) => c.exitCode !== null)) throw new Error("a helper server exited");
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   step("deploy --xdp refuses what it cannot do", () => {
     const noIf = cli("dns", `deploy ${dnsProject}/dist/dns.kscript.json --xdp nosuch0`);
@@ -219,7 +236,7 @@ async function main(): Promise<void> {
     const nx = dig("cli", "10.53.0.2", "missing.example.net A");
     check(/status: NXDOMAIN/.test(nx), "a name outside the zone reaches the upstream", nx);
     check(upstreamQueries().includes("missing.example.net/1"), "upstream asked", upstreamQueries().join(","));
-    const tcp = sh(`ip netns exec cli ${process.execPath} ${self} serve tcp-get 10.53.0.2 8080`);
+    const tcp = sh("ip netns exec cli busybox nc 10.53.0.2 8080 </dev/null");
     check(tcp.trim() === "ok", "TCP passes", tcp);
     const stats = cliOk("dns", "stats dns");
     const row = stats.split("\n")[1]?.trim().split(/\s+/) ?? [];
@@ -237,12 +254,14 @@ async function main(): Promise<void> {
     return out;
   });
 
+  free("dns", "d0");
   step("verdicts hook on d0 deployed", () => cliOk("dns", `deploy ${verdictsProject}/dist/verdicts.kscript.json --xdp d0`));
-  await send("cli", "10.53.0.2", 9, "dropped-1");
-  await send("cli", "10.53.0.2", 10, "error-1");
-  await send("cli", "10.53.0.2", 11, "budget-1");
-  await send("cli", "10.53.0.2", 12, "rewritten-1");
-  await wait(2000);
+  send("cli", "10.53.0.2", 9, "dropped-1");
+  send("cli", "10.53.0.2", 10, "error-1");
+  send("cli", "10.53.0.2", 11, "budget-1");
+  send("cli", "10.53.0.2", 12, "rewritten-1");
+  // In order on one link to one server: once the last has arrived, a dropped one would have too.
+  await arrived("rewritten-1");
   step("drop works; a script error or budget hit passes the packet", () => {
     const log = serverLog();
     check(!log.includes("dropped-1"), "UDP to port 9 dropped", log);
@@ -255,12 +274,14 @@ async function main(): Promise<void> {
     cliOk("dns", "detach d0");
     return stats.split("\n")[1];
   });
-  await send("cli", "10.53.0.2", 9, "dropped-2");
+  send("cli", "10.53.0.2", 9, "dropped-2");
+  await arrived("dropped-2");
   step("after detach, nothing is dropped", () => {
     check(serverLog().includes("10.53.0.1 dropped-2"), "UDP to port 9 delivered", serverLog());
   });
 
   await (async () => {
+    free("f", "f0");
     let mac = "";
     step("xdp-forward deployed on f0 with compiled rules", () => {
       const macOf = (ns: string, dev: string) => sh(`ip -n ${ns} -o link show ${dev}`).match(/link\/ether (([0-9a-f]{2}:){5}[0-9a-f]{2})/)![1];
@@ -271,13 +292,14 @@ async function main(): Promise<void> {
       writeFileSync(rules, `-d 10.60.0.2 -p udp --dport 2222 --to-destination 10.61.0.2:5353 --to-mac ${bMac} --from-mac ${fMac} f1\n`);
       const deployed = cliOk("f", `deploy ${forwardProject}/dist/forward.kscript.json --xdp f0`);
       const load = cliOk("f", `rules compile ${rules}`);
-      // The compiled rules are a script of kscript rcu set lines; run them with this CLI inside namespace f.
-      writeFileSync("/run/ks-forward.sh", load.replace(/^kscript /gm, `${process.execPath} ${kscript} `));
+      // The compiled rules are a script of kscript rcu set lines; run it as is inside namespace f.
+      writeFileSync("/run/ks-forward.sh", load);
       sh("ip netns exec f sh -e /run/ks-forward.sh");
       return `${deployed}; rules: ${cliOk("f", "rcu get forward fwd:rules")}`;
     });
-    await send("a", "10.60.0.2", 2222, "redirected-1");
-    await send("a", "10.61.0.2", 5353, "routed-1");
+    send("a", "10.60.0.2", 2222, "redirected-1");
+    send("a", "10.61.0.2", 5353, "routed-1");
+    await arrived("routed-1");
     step("xdp-forward redirects per its rules", () => {
       const log = serverLog();
       check(log.includes("10.60.0.1 redirected-1"), `a datagram to 10.60.0.2:2222 reaches 10.61.0.2:5353 (b0 ${mac})`, log);
@@ -287,8 +309,9 @@ async function main(): Promise<void> {
       return stats.split("\n")[1];
     });
     step("kscript detach restores plain forwarding (xdp-forward)", () => cliOk("f", "detach f0"));
-    await send("a", "10.60.0.2", 2222, "redirected-2");
-    await send("a", "10.61.0.2", 5353, "routed-2");
+    send("a", "10.60.0.2", 2222, "redirected-2");
+    send("a", "10.61.0.2", 5353, "routed-2");
+    await arrived("routed-2");
     step("after detach, only routing applies", () => {
       const log = serverLog();
       check(!log.includes("redirected-2"), "no redirect without the hook", log);

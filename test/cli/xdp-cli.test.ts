@@ -1,7 +1,7 @@
 /**
  * `kscript deploy --xdp` and `kscript detach` refusals that need no kernel: usage errors (exit 2: wrong hook
  * kind, --obj without an interface, no interface), a missing object and no /dev/kscript (exit 1). What
- * needs the kernel (no such interface, nothing attached, the hook at work) is in xdp.test.ts.
+ * needs the kernel (no such interface, nothing attached, the hook at work) is in test/kernel/xdp.test.ts.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from "node:fs";
