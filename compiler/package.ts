@@ -7,7 +7,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import { BINDINGS, DEFAULT_LIMITS, SIZE_BUDGET, TARGET_ENTRY, type Target } from "../common/dialect.js";
+import { BINDINGS, DEFAULT_LIMITS, SIZE_BUDGET, TARGET_ENTRY, type Limits, type Target } from "../common/dialect.js";
 import { diagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { checkLua } from "./check-lua.js";
 import { minifyLua } from "./lua/minify.js";
@@ -25,7 +25,8 @@ export interface Manifest {
   sha256: string;
   dialect: "lua5.3-int64";
   bindings: string[];
-  limits: { size: number; instructions: number; memory: number };
+  /** The script's size budget (bytes), and what each call may spend (common/dialect.ts Limits). */
+  limits: { size: number } & Limits;
 }
 
 export interface HookPackage {

@@ -3,7 +3,7 @@
  * model"): the dialect's globals only, text-only loading, an instruction budget per call, a memory cap,
  * a stack guard, 64-bit integer semantics (fengari64.ts), and N states sharing one `rcu` table.
  */
-import { BINDINGS, DEFAULT_LIMITS, LIBRARIES, allowedGlobals, type Target } from "../common/dialect.js";
+import { BINDINGS, DEFAULT_LIMITS, LIBRARIES, allowedGlobals, type Limits, type Target } from "../common/dialect.js";
 import { BINDING_INSTALLERS } from "./bindings/index.js";
 import type { BindingContext } from "./bindings/context.js";
 import { EXCEEDS, EmulatorFault, type FaultKind } from "./kint.js";
@@ -15,12 +15,12 @@ import { SharedRcu } from "./bindings/rcu.js";
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari's states and objects are untyped. */
 type LuaState = any;
 
-export interface Limits {
-  /** VM instructions per call into the hook (and for running the chunk itself). */
-  instructions: number;
-  /** Bytes of live Lua objects (strings, tables, closures, stacks) a state may hold, by kernel sizes. */
-  memory: number;
-}
+/**
+ * The engine counts `instructions` per call into the hook (and for running the chunk itself) and `memory` as
+ * the bytes of live Lua objects (strings, tables, closures, stacks) a state holds, by kernel sizes; `time` is
+ * the kernel's wall-clock backstop and is not emulated.
+ */
+export type { Limits };
 
 export type ErrorKind = "syntax" | "runtime" | "budget" | FaultKind;
 
@@ -163,6 +163,30 @@ export class HookState {
         return 0;
       });
       lua.lua_setfield(L, -2, to_luastring("__index"));
+      // pairs(math) still lists them, as the kernel's does; their values, which the emulator cannot hold, come as nil.
+      const unlisted = kept.filter((name) => UNREPRESENTABLE[name]);
+      const listNext = (L1: LuaState, i: number): number => {
+        if (i >= unlisted.length) {
+          lua.lua_pushnil(L1);
+          return 1;
+        }
+        lua.lua_pushstring(L1, to_luastring(unlisted[i]));
+        lua.lua_pushnil(L1);
+        return 2;
+      };
+      const iterate = (L1: LuaState): number => {
+        lua.lua_settop(L1, 2);
+        const at = lua.lua_type(L1, 2) === lua.LUA_TSTRING ? unlisted.indexOf(lua.lua_tojsstring(L1, 2)) : -1;
+        if (at >= 0) return listNext(L1, at + 1);
+        return lua.lua_next(L1, 1) !== 0 ? 2 : listNext(L1, 0);
+      };
+      lua.lua_pushcfunction(L, (L1: LuaState) => {
+        lua.lua_pushcfunction(L1, iterate);
+        lua.lua_pushvalue(L1, 1);
+        lua.lua_pushnil(L1);
+        return 3;
+      });
+      lua.lua_setfield(L, -2, to_luastring("__pairs"));
       lua.lua_setmetatable(L, -2);
     }
     lua.lua_pop(L, 1);

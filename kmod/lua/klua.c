@@ -11,6 +11,7 @@
 #include <linux/timekeeping.h>
 #include <asm/asm.h>
 #include "klua.h"
+#include "../generated/dialect.h"
 #include "lualib.h"
 #include "ldebug.h"
 
@@ -24,31 +25,17 @@
 /* Stack per level of lstrlib's match() (56 bytes measured), rounded up. */
 #define KLUA_MATCH_FRAME	80
 
-/* The dialect's globals; test/kernel checks them against common/dialect.ts. */
-static const char *const klua_base[] = {
-	"assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
-	"print", "rawequal", "rawget", "rawlen", "rawset", "select",
-	"setmetatable", "tonumber", "tostring", "type", "xpcall", NULL
-};
+/*
+ * The dialect's globals and library members (common/dialect.ts, through the
+ * generated header); test/conformance checks every target's environment
+ * against the table on the emulator and the kernel.
+ */
+static const char *const klua_base[] = { KSCRIPT_DIALECT_BASE, NULL };
 
-static const char *const klua_string[] = {
-	"byte", "char", "find", "format", "gmatch", "gsub", "len", "lower",
-	"match", "pack", "packsize", "rep", "reverse", "sub", "unpack", "upper",
-	NULL
-};
-
-static const char *const klua_table[] = {
-	"concat", "insert", "move", "pack", "remove", "sort", "unpack", NULL
-};
-
-static const char *const klua_utf8[] = {
-	"char", "charpattern", "codepoint", "codes", "len", "offset", NULL
-};
-
-static const char *const klua_coroutine[] = {
-	"create", "isyieldable", "resume", "running", "status", "wrap",
-	"yield", NULL
-};
+#define KLUA_MEMBERS(lib, ...) \
+	static const char *const klua_##lib[] = { __VA_ARGS__, NULL };
+KSCRIPT_DIALECT_LIBS(KLUA_MEMBERS)
+#undef KLUA_MEMBERS
 
 static void *klua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -151,6 +138,17 @@ static int klua_budget_exceeded(lua_State *L, struct klua_ctx *ctx,
 	return lua_error(L);
 }
 
+/*
+ * Instructions until the next check: every KLUA_HOOK_EVERY, and exactly where
+ * the budget ends, so a call stops at its budget as in the emulator.
+ */
+static int klua_hook_count(struct klua_ctx *ctx)
+{
+	u64 left = ctx->insn_limit - min(ctx->insns, ctx->insn_limit);
+
+	return clamp_t(u64, left, 1, KLUA_HOOK_EVERY);
+}
+
 static void klua_hook(lua_State *L, struct lua_Debug *ar)
 {
 	struct klua_ctx *ctx = klua_ctx(L);
@@ -161,12 +159,13 @@ static void klua_hook(lua_State *L, struct lua_Debug *ar)
 	 * Time too: an instruction may do O(string size) work in C (compare,
 	 * find, utf8.len), which the count alone does not bound.
 	 */
-	if (ctx->insns > ctx->insn_limit)
+	if (ctx->insns >= ctx->insn_limit)
 		klua_budget_exceeded(L, ctx, "instruction", 0);
 	if (ktime_get_mono_fast_ns() > ctx->deadline_ns)
 		klua_budget_exceeded(L, ctx, "time", 0);
-	if (every != KLUA_HOOK_EVERY)	/* a thread left at 1 by a past call */
-		lua_sethook(L, klua_hook, LUA_MASKCOUNT, KLUA_HOOK_EVERY);
+	/* Also resets a thread left at 1 by a past call's exceeded budget. */
+	if (every != klua_hook_count(ctx))
+		lua_sethook(L, klua_hook, LUA_MASKCOUNT, klua_hook_count(ctx));
 }
 
 void kscript_lua_charge(lua_State *L, unsigned long long cost)
@@ -194,7 +193,7 @@ void klua_enter(lua_State *L, gfp_t gfp)
 	ctx->deadline_ns = ktime_get_mono_fast_ns() + ctx->time_limit_ns;
 	ctx->budget_hit = false;
 	ctx->mem_hit = false;
-	lua_sethook(L, klua_hook, LUA_MASKCOUNT, KLUA_HOOK_EVERY);
+	lua_sethook(L, klua_hook, LUA_MASKCOUNT, klua_hook_count(ctx));
 }
 
 /* math, trimmed to the integer functions of the dialect. */
@@ -387,17 +386,19 @@ static void klua_keep_only(lua_State *L, const char *const *list)
 	}
 }
 
+/* Each library's opener, by the name the dialect gives it. */
+#define klua_open_string	luaopen_string
+#define klua_open_table		luaopen_table
+#define klua_open_utf8		luaopen_utf8
+#define klua_open_coroutine	luaopen_coroutine
+
+#define KLUA_LIB(lib, ...) { #lib, klua_open_##lib, klua_##lib },
 static const struct {
 	const char *name;
 	lua_CFunction open;
 	const char *const *members;
-} klua_libs[] = {
-	{ LUA_COLIBNAME, luaopen_coroutine, klua_coroutine },
-	{ LUA_TABLIBNAME, luaopen_table, klua_table },
-	{ LUA_STRLIBNAME, luaopen_string, klua_string },
-	{ LUA_UTF8LIBNAME, luaopen_utf8, klua_utf8 },
-	{ LUA_MATHLIBNAME, klua_open_math, NULL },
-};
+} klua_libs[] = { KSCRIPT_DIALECT_LIBS(KLUA_LIB) };
+#undef KLUA_LIB
 
 /* Library functions replaced by a guard that then calls the original. */
 static const struct {
@@ -424,8 +425,7 @@ static int klua_openlibs(lua_State *L)
 		globals[n++] = klua_base[i];
 	for (i = 0; i < ARRAY_SIZE(klua_libs); i++) {
 		luaL_requiref(L, klua_libs[i].name, klua_libs[i].open, 1);
-		if (klua_libs[i].members)
-			klua_keep_only(L, klua_libs[i].members);
+		klua_keep_only(L, klua_libs[i].members);
 		lua_pop(L, 1);
 		globals[n++] = klua_libs[i].name;
 	}

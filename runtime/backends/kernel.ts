@@ -43,7 +43,9 @@ export function instantiateInKernel(pkg: HookPackage, options: LoadOptions, loca
   const target = options.target ?? pkg.manifest.target;
   if (target === "module") throw new Error(`${pkg.name} is a plain module: only hooks (xdp, tls, sock) can run in the kernel`);
   const name = `${pkg.name}-${process.pid}-${loaded.size}`;
-  load(fd(), { name, target, script: pkg.lua });
+  // The package's limits (old manifests may lack some: the module's defaults then), as the emulator applies them.
+  const { instructions, memory, time } = { ...pkg.manifest.limits, ...options.limits };
+  load(fd(), { name, target, script: pkg.lua, limits: { instructions, memory, time } });
   loaded.add(name);
 
   const fail = (message: string | null): never => {

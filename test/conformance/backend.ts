@@ -6,8 +6,10 @@
  */
 import type { Target } from "../../common/dialect.js";
 
-/** One call into the hook's entry. */
+/** One call into the hook's entry (or, with `fn`, into another global function of the script). */
 export interface CallInput {
+  /** Call this global function instead of the entry, with the input as the entry gets it; see `value`. */
+  fn?: string;
   /** Per-CPU state to run on (XDP); default 0. */
   cpu?: number;
   /** xdp: the frame, hex. */
@@ -42,6 +44,8 @@ export interface CallResult {
   file?: string;
   /** sock: whether the request is let through. */
   verdict?: boolean;
+  /** A `fn` call: its first result (strings latin1). */
+  value?: string | number | boolean | null;
   /** The Lua error message, when the call raised one (the kernel then passes the traffic). */
   error?: string;
 }

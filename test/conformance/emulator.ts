@@ -12,6 +12,11 @@ function call(engine: Engine, target: Target, input: CallInput): CallResult {
   const entry = TARGET_ENTRY[target];
   state.ctx.redirect = undefined;
   try {
+    if (input.fn !== undefined) {
+      const arg = target === "tls" ? bytesOf(input.msg ?? "") : new DataRef(new ByteBuffer(target === "xdp" ? unhex(input.packet ?? "") : bytesOf(input.buf ?? "")));
+      const [value] = state.call(input.fn, [arg], 1);
+      return { value: typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? value : null };
+    }
     if (target === "xdp") {
       const pkt = new DataRef(new ByteBuffer(unhex(input.packet ?? "")));
       const args: LuaValue[] = [pkt];
@@ -28,7 +33,7 @@ function call(engine: Engine, target: Target, input: CallInput): CallResult {
     const [verdict] = state.call(entry, [new DataRef(new ByteBuffer(bytesOf(input.buf ?? "")))], 1);
     return { verdict: verdict !== undefined && verdict !== false };
   } catch (e) {
-    if (e instanceof HookError && e.kind !== "divergence") return { ...passThrough(target, input), error: e.luaMessage };
+    if (e instanceof HookError && e.kind !== "divergence") return { ...(input.fn === undefined ? passThrough(target, input) : {}), error: e.luaMessage };
     throw e;
   }
 }

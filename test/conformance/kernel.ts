@@ -39,16 +39,19 @@ export function kernelBackend(fd: number): Backend {
 
 function run(fd: number, name: string, target: Target, c: CallInput): CallResult {
   const input = target === "xdp" ? unhex(c.packet ?? "") : latin1(target === "tls" ? (c.msg ?? "") : (c.buf ?? ""));
-  const r = testRun(fd, name, input, c.arg !== undefined ? { arg: unhex(c.arg) } : {});
+  const r = testRun(fd, name, input, { ...(c.arg !== undefined ? { arg: unhex(c.arg) } : {}), ...(c.fn !== undefined ? { fn: c.fn } : {}) });
   const error = r.ok ? {} : { error: r.error ?? "" };
   switch (r.kind) {
+    case "call": {
+      if (!r.ok) return error;
+      const v = r.values[0] ?? null;
+      return { value: v instanceof Uint8Array ? text(v) : typeof v === "bigint" ? Number(v) : v };
+    }
     case "xdp":
       return { action: r.action, packet: hex(r.packet), ...(r.redirect !== null ? { redirect: r.redirect } : {}), ...error };
     case "tls":
       return { code: r.code, ...(r.file !== null ? { file: r.file } : {}), ...error };
     case "sock":
       return { verdict: r.accept, ...error };
-    default:
-      throw new Error(`test-run of a ${target} hook answered '${r.kind}'`);
   }
 }

@@ -13,6 +13,8 @@ import { vmSession } from "./session.js";
 
 const bin = path.join(packageRoot, "bin", "kscript.js");
 const templates = path.join(packageRoot, "templates");
+/** A project whose kscript.json asks for 1000 instructions per call. */
+const tight = path.join(packageRoot, "test", "fixtures", "limits");
 const required = process.env.KSCRIPT_REQUIRE_KERNEL === "1";
 let skipReason: string | undefined;
 
@@ -25,9 +27,9 @@ beforeAll(() => {
     skipReason = error.message;
     return;
   }
-  for (const t of ["starter", "ktls-http", "sock-http-validate"]) {
-    const r = spawnSync(process.execPath, [bin, "build", path.join(templates, t)], { encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`building ${t}: ${r.stdout}${r.stderr}`);
+  for (const dir of [...["starter", "ktls-http", "sock-http-validate"].map((t) => path.join(templates, t)), tight]) {
+    const r = spawnSync(process.execPath, [bin, "build", dir], { encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`building ${dir}: ${r.stdout}${r.stderr}`);
   }
 }, 600_000);
 
@@ -38,7 +40,9 @@ describe("the kscript CLI in the kernel VM", () => {
       "kscript deploy starter/dist/discard.kscript.json",
       "kscript deploy ktls-http/dist/router.kscript.json",
       "kscript deploy sock-http-validate/dist/validate.kscript.json",
+      `kscript deploy ${path.relative(templates, tight)}/dist/sum.kscript.json`,
       "kscript ls",
+      "kscript unload sum",
       "kscript stats router",
       "kscript deploy starter/dist/discard.kscript.json",
       "kscript rcu set discard greeting hello",
@@ -53,17 +57,27 @@ describe("the kscript CLI in the kernel VM", () => {
     expect(out).toMatch(/deployed 'discard' \(xdp, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'router' \(tls, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'validate' \(sock, \d+ bytes\)\n\[status 0\]/);
-    expect(out).toMatch(/NAME\s+TARGET\s+ENTRY\s+SIZE\s+XDP ON\n(.*\n){3}/);
-    expect(out).toMatch(/discard\s+xdp\s+callback\s+\d+\s+-/);
+    expect(out).toMatch(/NAME\s+TARGET\s+ENTRY\s+SIZE\s+INSNS\s+MEM-LIMIT\s+TIME-MS\s+XDP ON\n(.*\n){4}/);
+    // Each script runs under its package's limits: the defaults, or what kscript.json asked for.
+    expect(out).toMatch(/discard\s+xdp\s+callback\s+\d+\s+1000000\s+1048576\s+100\s+-/);
+    expect(out).toMatch(/sum\s+tls\s+recv\s+\d+\s+1000\s+1048576\s+100\s+-/);
     expect(out).toMatch(/router\s+tls\s+recv\s+\d+/);
     expect(out).toMatch(/validate\s+sock\s+process\s+\d+/);
-    expect(out).toMatch(/NAME\s+CALLS\s+ERRORS\s+BUDGET.*\nrouter\s+0\s+0\s+0/);
+    expect(out).toMatch(/NAME\s+CALLS\s+ERRORS\s+BUDGET.*INSNS\s+MEM-LIMIT\s+TIME-MS.*\nrouter\s+0\s+0\s+0\s+0\s+1\s+\d+\s+1000000\s+1048576\s+100\s+-/);
     expect(out).toMatch(/kscript: .*discard.*\n\[status 1\]/);
     expect(out).toMatch(/\nhello\n\[status 0\]/);
     expect(out).toMatch(/kscript: 'router' is a tls script; only xdp scripts have an rcu table\n\[status 1\]/);
     expect(out).toMatch(/unloaded 'validate'\n\[status 0\]\nno scripts loaded\n\[status 0\]/);
     expect(out).toMatch(/kscript: no script named 'validate' is loaded\n\[status 1\]/);
   }, 400_000);
+
+  // The package's budget reaches the kernel: the same test file stops the loop there as in the emulator.
+  it("kscript test --kernel holds a package to its kscript.json limits", { timeout: 1_000_000 }, ({ skip }) => {
+    if (skipReason) skip(skipReason);
+    const r = spawnSync(process.execPath, [bin, "test", "--kernel", tight], { encoding: "utf8", timeout: 900_000 });
+    expect(r.status, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Tests\s+.*3 passed/);
+  });
 
   // Every template's own tests, unchanged, against the real module: what passed in the emulator must pass here.
   it.for(listTemplates().map((t) => t.name))("kscript test --kernel passes template %s's tests", { timeout: 1_000_000 }, (name, { skip }) => {
