@@ -74,6 +74,7 @@ export class HookState {
     this.L = L;
     this.meter = new Meter(L, Infinity);
     L.l_G.kmeter = this.meter;
+    L.l_G.kcharge = (L1: LuaState, cost: number) => this.charge(L1, cost);
     L.l_G.kfault = (L1: LuaState, e: EmulatorFault | RangeError) => {
       const message = e instanceof EmulatorFault ? e.message : "stack overflow (JavaScript stack of the emulator)";
       const where = luaWhere(L1);
@@ -251,6 +252,16 @@ export class HookState {
     if (fault) throw this.engine.error("stack", this.faultMessage);
     if (budgetHit) throw this.engine.error("budget", message || `${BUDGET_MESSAGE} (caught by the hook)`);
     throw this.engine.error(/stack overflow/.test(message) ? "stack" : "runtime", message);
+  }
+
+  /**
+   * Work a library function does in a loop, spent from the call's budget as the kernel spends it
+   * (kscript_lua_charge): what is left is the count hook's countdown.
+   */
+  private charge(L: LuaState, cost: number): void {
+    if (!(L.hookmask & lua.LUA_MASKCOUNT)) return; // outside a call: nothing is counted
+    if (cost < L.hookcount) L.hookcount -= cost;
+    else this.onBudget(L);
   }
 
   private readonly onBudget = (L: LuaState): void => {

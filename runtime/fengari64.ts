@@ -172,6 +172,42 @@ const PATCHES: Patch[] = [
     find: "let newbuff = new Uint8Array(newsize);",
     replace: "if (B.L.l_G.kmeter) B.L.l_G.kmeter.reserve(newsize);\n        let newbuff = new Uint8Array(newsize);",
   },
+  // Work library functions do in C loops is charged to the call's instruction budget where the kernel
+  // charges it (kmod/lua/patches/lstrlib-charge.patch, klua.c's rep and move guards), at the same cost.
+  {
+    file: "lstrlib.js",
+    find: "const match = function(ms, s, p) {\n",
+    replace: "const match = function(ms, s, p) {\n    ms.L.l_G.kcharge(ms.L, 1);\n",
+  },
+  {
+    file: "lstrlib.js",
+    find: "    if (s >= ms.src_end)\n        return false;\n    else {\n        let c = ms.src[s];\n",
+    replace: "    if (s >= ms.src_end)\n        return false;\n    else {\n        let c = ms.src[s];\n        ms.L.l_G.kcharge(ms.L, 1);\n",
+  },
+  {
+    file: "lstrlib.js",
+    find: "        while (++s < ms.src_end) {\n            if (ms.src[s] === e) {",
+    replace: "        while (++s < ms.src_end) {\n            ms.L.l_G.kcharge(ms.L, 1);\n            if (ms.src[s] === e) {",
+  },
+  {
+    // Plain find as C's lmemfind: each place the first byte matches, within reach of a whole match, costs 1 + (length - 1) / 32.
+    file: "lstrlib.js",
+    find: "    for (; (i = arr.indexOf(subarr[0], i)) !== -1; i++) {\n        if (luastring_eq",
+    replace:
+      "    for (; (i = arr.indexOf(subarr[0], i)) !== -1 && i <= arr.length - sl; i++) {\n        L.l_G.kcharge(L, 1 + Math.floor((sl - 1) / 32));\n        if (luastring_eq",
+  },
+  { file: "lstrlib.js", find: "const find_subarray = function(arr, subarr, from_index) {", replace: "const find_subarray = function(L, arr, subarr, from_index) {" },
+  { file: "lstrlib.js", find: "let f = find_subarray(s.subarray(init - 1), p, 0);", replace: "let f = find_subarray(L, s.subarray(init - 1), p, 0);" },
+  {
+    file: "lstrlib.js",
+    find: "    let n = luaL_checkinteger(L, 2);\n    let sep = luaL_optstring(L, 3, \"\");",
+    replace: "    let n = luaL_checkinteger(L, 2);\n    if (n > 0) L.l_G.kcharge(L, n);\n    let sep = luaL_optstring(L, 3, \"\");",
+  },
+  {
+    file: "ltablib.js",
+    find: "    let e = luaL_checkinteger(L, 3);\n    let t = luaL_checkinteger(L, 4);",
+    replace: "    let e = luaL_checkinteger(L, 3);\n    if (e >= f) L.l_G.kcharge(L, e - f + 1);\n    let t = luaL_checkinteger(L, 4);",
+  },
 ];
 
 /**

@@ -77,13 +77,13 @@ enum kscript_target {
 /* Per-call limits: a load that asks for none gets the defaults. */
 #define KSCRIPT_DEFAULT_INSNS	1000000ULL
 #define KSCRIPT_DEFAULT_MEM	1048576UL
-#define KSCRIPT_DEFAULT_TIME_MS	100ULL
+#define KSCRIPT_DEFAULT_TIME_MS	1000ULL
 /* The module parameters' defaults: the most a load may ask for. */
 #define KSCRIPT_CEILING_INSNS	10000000UL
 #define KSCRIPT_CEILING_MEM	4194304UL
 #define KSCRIPT_CEILING_TIME_MS	1000UL
 /* The most an xdp load may ask for (its calls run in softirq). */
 #define KSCRIPT_XDP_CEILING_INSNS	1000000ULL
-#define KSCRIPT_XDP_CEILING_TIME_MS	100ULL
+#define KSCRIPT_XDP_CEILING_TIME_MS	1000ULL
 
 #endif /* KSCRIPT_GENERATED_DIALECT_H */

@@ -53,23 +53,23 @@ describe("the kscript CLI in the kernel VM", () => {
       "kscript unload validate",
       "kscript ls",
       "kscript unload validate",
-    ]);
+    ], 600_000); // each command starts Node in the TCG guest
     expect(out).toMatch(/deployed 'discard' \(xdp, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'router' \(tls, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'validate' \(sock, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/NAME\s+TARGET\s+ENTRY\s+SIZE\s+INSNS\s+MEM-LIMIT\s+TIME-MS\s+XDP ON\n(.*\n){4}/);
     // Each script runs under its package's limits: the defaults, or what kscript.json asked for.
-    expect(out).toMatch(/discard\s+xdp\s+callback\s+\d+\s+1000000\s+1048576\s+100\s+-/);
-    expect(out).toMatch(/sum\s+tls\s+recv\s+\d+\s+1000\s+1048576\s+100\s+-/);
+    expect(out).toMatch(/discard\s+xdp\s+callback\s+\d+\s+1000000\s+1048576\s+1000\s+-/);
+    expect(out).toMatch(/sum\s+tls\s+recv\s+\d+\s+1000\s+1048576\s+1000\s+-/);
     expect(out).toMatch(/router\s+tls\s+recv\s+\d+/);
     expect(out).toMatch(/validate\s+sock\s+process\s+\d+/);
-    expect(out).toMatch(/NAME\s+CALLS\s+ERRORS\s+BUDGET.*INSNS\s+MEM-LIMIT\s+TIME-MS.*\nrouter\s+0\s+0\s+0\s+0\s+1\s+\d+\s+1000000\s+1048576\s+100\s+-/);
+    expect(out).toMatch(/NAME\s+CALLS\s+ERRORS\s+BUDGET.*INSNS\s+MEM-LIMIT\s+TIME-MS.*\nrouter\s+0\s+0\s+0\s+0\s+1\s+\d+\s+1000000\s+1048576\s+1000\s+-/);
     expect(out).toMatch(/kscript: .*discard.*\n\[status 1\]/);
     expect(out).toMatch(/\nhello\n\[status 0\]/);
     expect(out).toMatch(/kscript: 'router' is a tls script; only xdp scripts have an rcu table\n\[status 1\]/);
     expect(out).toMatch(/unloaded 'validate'\n\[status 0\]\nno scripts loaded\n\[status 0\]/);
     expect(out).toMatch(/kscript: no script named 'validate' is loaded\n\[status 1\]/);
-  }, 400_000);
+  }, 700_000);
 
   // The package's budget reaches the kernel: the same test file stops the loop there as in the emulator.
   it("kscript test --kernel holds a package to its kscript.json limits", { timeout: 1_000_000 }, ({ skip }) => {
