@@ -1,4 +1,4 @@
-import { defineConfig } from "vitest/config";
+import { configDefaults, defineConfig } from "vitest/config";
 
 /** Files only the full suite (`npm test`) runs: each is slow for what it adds to the edit loop (see each file). */
 const FULL_ONLY = ["test/templates/own-tests.test.ts", "test/package/**/*.test.ts"];
@@ -13,7 +13,8 @@ export default defineConfig({
       {
         extends: true,
         // No isolation: files share one compiler per worker instead of loading TypeScript each.
-        test: { name: "fast", include: ["test/**/*.test.ts"], exclude: ["test/kernel/**", ...FULL_ONLY], isolate: false },
+        // Fixture projects carry their own tests, run through `kscript test` by the tests that use them.
+        test: { name: "fast", include: ["test/**/*.test.ts"], exclude: [...configDefaults.exclude, "test/kernel/**", "test/fixtures/**", ...FULL_ONLY], isolate: false },
       },
       { extends: true, test: { name: "e2e", include: FULL_ONLY } },
       {

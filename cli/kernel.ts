@@ -7,7 +7,7 @@ import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { isTarget, type Target } from "../common/dialect.js";
+import { isTarget, type Limits, type Target } from "../common/dialect.js";
 import { UsageError, diagnostic } from "../common/diagnostics.js";
 import * as kernel from "../device/index.js";
 import { KscriptError } from "../device/index.js";
@@ -57,7 +57,8 @@ export function deploy(packageArg: string, options: DeployOptions): string {
   }
   const obj = options.xdp === undefined ? undefined : xdpObject(options.obj);
   withDevice((fd) => {
-    kernel.load(fd, { name, target, entry: pkg.manifest.entry ?? undefined, script: pkg.lua });
+    const { instructions, memory, time } = pkg.manifest.limits;
+    kernel.load(fd, { name, target, entry: pkg.manifest.entry ?? undefined, script: pkg.lua, limits: { instructions, memory, time } });
     if (options.xdp === undefined || obj === undefined) return;
     try {
       kernel.xdpAttach(fd, name, options.xdp);
@@ -139,8 +140,8 @@ export function ls(): string {
   const scripts = withDevice((fd) => kernel.list(fd));
   if (scripts.length === 0) return "no scripts loaded";
   const rows = [
-    ["NAME", "TARGET", "ENTRY", "SIZE", "XDP ON"],
-    ...scripts.map((s) => [s.name, s.target, s.entry, String(s.size), s.interfaces.join(",") || "-"]),
+    ["NAME", "TARGET", "ENTRY", "SIZE", ...LIMIT_HEADINGS, "XDP ON"],
+    ...scripts.map((s) => [s.name, s.target, s.entry, String(s.size), ...limitCells(s.limits), s.interfaces.join(",") || "-"]),
   ];
   return table(rows);
 }
@@ -149,10 +150,20 @@ export function stats(name: string | undefined): string {
   return withDevice((fd) => {
     const names = name ? [name] : kernel.list(fd).map((s) => s.name);
     if (names.length === 0) return "no scripts loaded";
-    const rows = [["NAME", "CALLS", "ERRORS", "BUDGET", "MEMORY-CAP", "STATES", "BYTES", "LAST ERROR"]];
+    const rows = [["NAME", "CALLS", "ERRORS", "BUDGET", "MEMORY-CAP", "STATES", "BYTES", ...LIMIT_HEADINGS, "LAST ERROR"]];
     for (const n of names) {
       const s = kernel.stats(fd, n);
-      rows.push([n, String(s.calls), String(s.errors), String(s.budgetHits), String(s.memoryHits), String(s.states), String(s.memory), s.lastError ?? "-"]);
+      rows.push([
+        n,
+        String(s.calls),
+        String(s.errors),
+        String(s.budgetHits),
+        String(s.memoryHits),
+        String(s.states),
+        String(s.memory),
+        ...limitCells(s.limits),
+        s.lastError ?? "-",
+      ]);
     }
     return table(rows);
   });
@@ -180,6 +191,13 @@ export function rcu(args: readonly string[]): string {
   throw new UsageError(
     diagnostic("KS4001", ["usage: kscript rcu get NAME KEY | rcu set NAME KEY VALUE | rcu del NAME KEY. Run 'kscript --help' for usage."]),
   );
+}
+
+/** Each script's limits as the module applies them: instructions and wall time per call, memory per state. */
+const LIMIT_HEADINGS = ["INSNS", "MEM-LIMIT", "TIME-MS"];
+
+function limitCells(l: Limits): string[] {
+  return [String(l.instructions), String(l.memory), String(l.time)];
 }
 
 function table(rows: string[][]): string {

@@ -219,6 +219,10 @@ export const CATALOG = {
     title: "folder not empty",
     message: "{0} is not empty; kscript init only creates new projects. Give a new or empty folder.",
   },
+  KS4006: {
+    title: "bad limit",
+    message: "{0} {1}. Limits are size (bytes), instructions (per call), memory (bytes per Lua state) and time (ms per call), each a positive integer.",
+  },
 } satisfies Record<string, Entry>;
 
 export interface Diagnostic {

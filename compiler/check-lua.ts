@@ -4,7 +4,7 @@
  * requires of anything that is not a bundled module.
  */
 import type * as lp from "luaparse";
-import { LIBRARIES, allowedGlobals, type Target } from "../common/dialect.js";
+import { INT64_MAX, LIBRARIES, allowedGlobals, type Target } from "../common/dialect.js";
 import type { Code } from "../common/diagnostics.js";
 import { LuaSyntaxError, analyzeScopes, parseLua, rangeOf, walk } from "./lua/ast.js";
 
@@ -24,8 +24,6 @@ export interface LuaCheckOptions {
   /** Globals the chunk itself defines for the kernel to call (the hook's entry). */
   definedGlobals?: ReadonlySet<string>;
 }
-
-const INT64_MAX = (1n << 63n) - 1n;
 
 /** Lua 5.3 reads a numeral as a float if it has a fraction or exponent, or is a decimal beyond int64. */
 export function isFloatNumeral(raw: string): boolean {

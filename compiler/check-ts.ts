@@ -4,27 +4,17 @@
  * (code TSTL writes itself, lualib helpers) is caught again on the final Lua by check-lua.
  */
 import ts from "./typescript.cjs";
-import { BINDINGS, GLOBAL_MODULES, INTRINSIC_MODULES, TYPE_MODULES, type Target } from "../common/dialect.js";
+import {
+  BINDINGS,
+  FORBIDDEN_GLOBALS,
+  GLOBAL_MODULES,
+  INT64_MAX,
+  INTRINSIC_MODULES,
+  JS_MATH_MEMBERS,
+  TYPE_MODULES,
+  type Target,
+} from "../common/dialect.js";
 import { diagnostic, type Code, type Diagnostic } from "../common/diagnostics.js";
-
-/** Lua facilities a hook must never reach, whatever the TypeScript declares. */
-const FORBIDDEN_LUA = new Set([
-  "io",
-  "os",
-  "debug",
-  "package",
-  "require",
-  "load",
-  "loadstring",
-  "dofile",
-  "loadfile",
-  "_G",
-  "_ENV",
-  "getfenv",
-  "setfenv",
-  "collectgarbage",
-  "module",
-]);
 
 /** JavaScript runtime values that TSTL compiles and that stay integer-clean under kscript's lualib. */
 const SUPPORTED_JS_GLOBALS = new Set([
@@ -63,8 +53,6 @@ const UNSUPPORTED_JS_HINTS: Record<string, string> = {
   isFinite: "Every kscript number is a finite integer.",
 };
 
-const MATH_ALLOWED = new Set(["abs", "max", "min"]);
-
 const FLOAT_CONSTANT_HINTS: Record<string, string> = {
   Infinity: "Use maxinteger from 'kscript/math' as a bound.",
   NaN: "kscript represents 'not a number' as undefined (nil in Lua).",
@@ -84,7 +72,6 @@ const FLOAT_CONVERSIONS: Record<string, string> = {
   toExponential: "Format integers with String(n) or format('%d', n) from 'kscript/string'.",
 };
 
-const INT64_MAX = (1n << 63n) - 1n;
 const UINT64_MAX = (1n << 64n) - 1n;
 
 /**
@@ -104,6 +91,20 @@ export function integerValue(text: string): bigint | undefined {
   if (value % divisor !== 0n) return undefined;
   value /= divisor;
   return value;
+}
+
+/**
+ * The division `a / b` when `call` is `Math.floor(a / b)` (parentheses allowed), JavaScript's own Math: the
+ * one spelling of integer division besides idiv, compiled to `a // b`.
+ */
+export function mathFloorDivision(call: ts.CallExpression, program: ts.Program): ts.BinaryExpression | undefined {
+  const callee = call.expression;
+  if (!ts.isPropertyAccessExpression(callee) || callee.name.text !== "floor" || call.arguments.length !== 1) return undefined;
+  if (!ts.isIdentifier(callee.expression) || callee.expression.text !== "Math") return undefined;
+  const declarations = program.getTypeChecker().getSymbolAtLocation(callee.expression)?.declarations;
+  if (!declarations?.length || !declarations.every((d) => program.isSourceFileDefaultLibrary(d.getSourceFile()))) return undefined;
+  const arg = skipParens(call.arguments[0]);
+  return ts.isBinaryExpression(arg) && arg.operatorToken.kind === ts.SyntaxKind.SlashToken ? arg : undefined;
 }
 
 export interface ModuleKinds {
@@ -151,28 +152,17 @@ export function checkSourceFile(
       const all = [...GLOBAL_MODULES, ...INTRINSIC_MODULES, ...TYPE_MODULES, ...kinds.helperModules].sort().map((n) => `kscript/${n}`);
       return report(spec, "KS1018", name, all.join(", "));
     }
-    const targets = BINDINGS[sub];
+    const targets = BINDINGS[sub]?.targets;
     if (targets && target !== "module" && !targets.includes(target)) {
       report(spec, "KS1014", sub, target, targets.join(", "));
     }
   };
 
   const isMathFloorOfDivision = (node: ts.BinaryExpression): boolean => {
-    let child: ts.Node = node;
     let parent = node.parent;
-    while (ts.isParenthesizedExpression(parent)) {
-      child = parent;
-      parent = parent.parent;
-    }
-    return ts.isCallExpression(parent) && parent.arguments.length === 1 && parent.arguments[0] === child && isMathMember(parent.expression, "floor");
+    while (ts.isParenthesizedExpression(parent)) parent = parent.parent;
+    return ts.isCallExpression(parent) && mathFloorDivision(parent, program) === node;
   };
-
-  const isMathMember = (expr: ts.Expression, member: string) =>
-    ts.isPropertyAccessExpression(expr) &&
-    expr.name.text === member &&
-    ts.isIdentifier(expr.expression) &&
-    expr.expression.text === "Math" &&
-    isFromDefaultLib(checker.getSymbolAtLocation(expr.expression));
 
   const visit = (node: ts.Node): void => {
     switch (node.kind) {
@@ -221,15 +211,9 @@ export function checkSourceFile(
         const member = access.name.text;
         if (ts.isIdentifier(access.expression) && isFromDefaultLib(checker.getSymbolAtLocation(access.expression))) {
           const base = access.expression.text;
-          if (base === "Math" && !MATH_ALLOWED.has(member)) {
+          if (base === "Math" && !JS_MATH_MEMBERS.includes(member)) {
             const call = access.parent;
-            const floorOfDivision =
-              member === "floor" &&
-              ts.isCallExpression(call) &&
-              call.expression === access &&
-              call.arguments.length === 1 &&
-              ts.isBinaryExpression(skipParens(call.arguments[0])) &&
-              (skipParens(call.arguments[0]) as ts.BinaryExpression).operatorToken.kind === ts.SyntaxKind.SlashToken;
+            const floorOfDivision = ts.isCallExpression(call) && call.expression === access && mathFloorDivision(call, program) !== undefined;
             if (!floorOfDivision) report(access, "KS1007", member);
           } else if (base === "Number" && Object.hasOwn(FLOAT_CONSTANT_HINTS, member)) {
             report(access, "KS1006", `Number.${member}`, FLOAT_CONSTANT_HINTS[member]);
@@ -260,7 +244,7 @@ export function checkSourceFile(
     const name = id.text;
     const symbol = checker.getSymbolAtLocation(id);
     if (name === "globalThis") return report(id, "KS1011", name);
-    if (FORBIDDEN_LUA.has(name) && isAmbientOnly(symbol)) return report(id, "KS1010", name);
+    if (FORBIDDEN_GLOBALS.includes(name) && isAmbientOnly(symbol)) return report(id, "KS1010", name);
     if (!isFromDefaultLib(symbol)) return;
     if (Object.hasOwn(FLOAT_CONSTANT_HINTS, name)) return report(id, "KS1006", name, FLOAT_CONSTANT_HINTS[name]);
     if (Object.hasOwn(FLOAT_CONVERSIONS, name)) return report(id, "KS1008", name, FLOAT_CONVERSIONS[name]);

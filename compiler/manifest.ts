@@ -6,7 +6,7 @@
 import crypto from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
-import type { Target } from "../common/dialect.js";
+import type { Limits, Target } from "../common/dialect.js";
 import type { SourceMapV3 } from "./sourcemap.js";
 
 export interface Manifest {
@@ -18,7 +18,8 @@ export interface Manifest {
   sha256: string;
   dialect: "lua5.3-int64";
   bindings: string[];
-  limits: { size: number; instructions: number; memory: number };
+  /** The script's size budget (bytes), and what each call may spend (common/dialect.ts Limits). */
+  limits: { size: number } & Limits;
 }
 
 export interface HookPackage {

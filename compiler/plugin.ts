@@ -11,7 +11,7 @@ import { ContextType, getFunctionContextType } from "typescript-to-lua/dist/tran
 import { unsupportedNoSelfFunctionConversion, unsupportedSelfFunctionConversion } from "typescript-to-lua/dist/transformation/utils/diagnostics.js";
 import { LoopContinued, ScopeType } from "typescript-to-lua/dist/transformation/utils/scope.js";
 import { GLOBAL_MODULES, INTRINSIC_MODULES } from "../common/dialect.js";
-import { integerValue } from "./check-ts.js";
+import { integerValue, mathFloorDivision } from "./check-ts.js";
 
 type LuaExpression = lua.Expression;
 type LuaStatement = lua.Statement;
@@ -230,19 +230,8 @@ export function createPlugin({ stdlibDir }: PluginOptions): lua.Plugin {
         if (intrinsic === "idiv" && node.arguments.length === 2) {
           return floorDivision(context, node.arguments[0], node.arguments[1], node);
         }
-        if (
-          ts.isPropertyAccessExpression(callee) &&
-          callee.name.text === "floor" &&
-          ts.isIdentifier(callee.expression) &&
-          callee.expression.text === "Math" &&
-          node.arguments.length === 1
-        ) {
-          let arg = node.arguments[0];
-          while (ts.isParenthesizedExpression(arg)) arg = arg.expression;
-          if (ts.isBinaryExpression(arg) && arg.operatorToken.kind === ts.SyntaxKind.SlashToken) {
-            return floorDivision(context, arg.left, arg.right, node);
-          }
-        }
+        const division = mathFloorDivision(node, context.program);
+        if (division) return floorDivision(context, division.left, division.right, node);
         const reported = context.diagnostics.length;
         const result = context.superTransformExpression(node);
         // TSTL's objection to a function passed with the other kind of self is moot once the argument is adapted.

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import ts from "./typescript.cjs";
-import { isTarget, type Target } from "../common/dialect.js";
+import { XDP_CEILINGS, isTarget, type Target } from "../common/dialect.js";
 import { UsageError, diagnostic } from "../common/diagnostics.js";
 import type { Manifest } from "./package.js";
 
@@ -115,14 +115,7 @@ export function loadProject(
 
   if (raw.outDir !== undefined && typeof raw.outDir !== "string") throw configError(where, "'outDir' must be a path.");
   if (raw.minify !== undefined && typeof raw.minify !== "boolean") throw configError(where, "'minify' must be true or false.");
-  const limits: Partial<Manifest["limits"]> = {};
-  for (const [key, value] of Object.entries(raw.limits ?? {})) {
-    if (key !== "size" && key !== "instructions" && key !== "memory") {
-      throw configError(where, `unknown limit '${key}'; limits are size, instructions and memory.`);
-    }
-    if (!Number.isInteger(value) || (value as number) <= 0) throw configError(where, `limits.${key} must be a positive integer.`);
-    limits[key] = value as number;
-  }
+  const limits = readLimits(raw.limits, hooks, where);
   return {
     dir,
     hooks,
@@ -132,6 +125,27 @@ export function loadProject(
     compilerOptions,
     configFile,
   };
+}
+
+const LIMIT_NAMES = ["size", "instructions", "memory", "time"] as const;
+
+/** The project's limits; an xdp hook may not ask for more than softirq allows (XDP_CEILINGS). */
+function readLimits(raw: unknown, hooks: readonly HookSpec[], where: string): Partial<Manifest["limits"]> {
+  const bad = (name: string, why: string) => new UsageError(diagnostic("KS4006", [name, why], { file: where }));
+  if (raw === undefined) return {};
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) throw bad("'limits'", "must be an object such as { \"instructions\": 100000 }");
+  const limits: Partial<Manifest["limits"]> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    const name = LIMIT_NAMES.find((n) => n === key);
+    const what = `'limits.${key}'`;
+    if (!name) throw bad(what, "is not a limit");
+    if (typeof value !== "number" || !Number.isSafeInteger(value) || value <= 0) throw bad(what, `is ${JSON.stringify(value)}, not a positive integer`);
+    if (hooks.some((h) => h.target === "xdp") && (name === "instructions" || name === "time") && value > XDP_CEILINGS[name]) {
+      throw bad(what, `is ${value}, above ${XDP_CEILINGS[name]}, the most an xdp hook may take per call (it runs in softirq)`);
+    }
+    limits[name] = value;
+  }
+  return limits;
 }
 
 function defaultName(dir: string): string {

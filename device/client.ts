@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { constants } from "node:os";
-import { TARGET_ENTRY, type Target } from "../common/dialect.js";
+import { TARGET_ENTRY, type Limits, type Target } from "../common/dialect.js";
 import {
   type DecodedValue,
   HEADER_SIZE,
@@ -113,12 +113,18 @@ export interface LoadOptions {
   entry?: string;
   /** The script's Lua text (never bytecode: the module loads text only). */
   script: string | Uint8Array;
+  /**
+   * What each call may spend; a limit left out gets the dialect's default. The module refuses (EINVAL) a
+   * limit above its ceilings (its parameters insn_limit, mem_limit, time_limit_ms; for xdp, the dialect's).
+   */
+  limits?: Partial<Limits>;
 }
 
 export function load(fd: number, opts: LoadOptions): void {
   const entry = opts.entry ?? TARGET_ENTRY[opts.target];
+  const { instructions, memory, time } = opts.limits ?? {};
   try {
-    request(fd, Op.load, [opts.name, opts.target, entry, opts.script]);
+    request(fd, Op.load, [opts.name, opts.target, entry, opts.script, instructions ?? null, memory ?? null, time ?? null]);
   } catch (err) {
     if (err instanceof KscriptError && err.code === "ENOEXEC") {
       throw new KscriptError(`load of '${opts.name}' failed: ${err.message}`, err.code);
@@ -137,6 +143,8 @@ export interface ScriptInfo {
   entry: string;
   /** Script text size in bytes. */
   size: number;
+  /** What each call may spend, as the module applies them. */
+  limits: Limits;
   /** Interfaces of the caller's network namespace whose XDP hook runs it (`kscript deploy --xdp`). */
   interfaces: string[];
 }
@@ -144,13 +152,14 @@ export interface ScriptInfo {
 export function list(fd: number): ScriptInfo[] {
   const v = request(fd, Op.list, []);
   const scripts: ScriptInfo[] = [];
-  for (let i = 0; i + 4 < v.length; i += 5) {
+  for (let i = 0; i + 7 < v.length; i += 8) {
     scripts.push({
       name: text(v[i]!),
       target: text(v[i + 1]!) as Target,
       entry: text(v[i + 2]!),
       size: int(v[i + 3]!),
-      interfaces: text(v[i + 4]!).split(" ").filter((n) => n !== ""),
+      limits: limitsOf(v.slice(i + 4, i + 7)),
+      interfaces: text(v[i + 7]!).split(" ").filter((n) => n !== ""),
     });
   }
   return scripts;
@@ -169,6 +178,12 @@ export interface ScriptStats {
   memory: number;
   /** Lua states: one per CPU for xdp, else one. */
   states: number;
+  /** What each call may spend. */
+  limits: Limits;
+}
+
+function limitsOf(v: readonly DecodedValue[]): Limits {
+  return { instructions: int(v[0]!), memory: int(v[1]!), time: int(v[2]!) };
 }
 
 export function stats(fd: number, name: string): ScriptStats {
@@ -182,12 +197,13 @@ export function stats(fd: number, name: string): ScriptStats {
     lastErrorLine: int(v[5]!),
     memory: int(v[6]!),
     states: int(v[7]!),
+    limits: limitsOf(v.slice(8, 11)),
   };
 }
 
 /**
- * rcu keys: integers or byte strings of 1..255 bytes; values: integers, booleans or byte strings of at most
- * 4096 bytes (stdlib/rcu.d.ts). A JS string is sent as UTF-8; strings come back as bytes.
+ * rcu keys: integers or short byte strings; values: integers, booleans or byte strings (the bounds are
+ * common/dialect.ts RCU_LIMITS; stdlib/rcu.d.ts). A JS string is sent as UTF-8; strings come back as bytes.
  */
 export type RcuKey = number | bigint | string | Uint8Array;
 export type RcuValue = number | bigint | boolean | Uint8Array | null;

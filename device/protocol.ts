@@ -1,36 +1,19 @@
 /**
- * The /dev/kscript framing, version 1 (kmod/README.md is the reference; kmod/core/wire.h the C side).
+ * The /dev/kscript framing (kmod/README.md is the reference; the constants are common/dialect.ts WIRE, which
+ * the module gets as kmod/generated/wire.h).
  *
  * A request is one write(2): a 16-byte header then a payload of typed values. The reply is read back with
  * read(2): the same header (status 0 or -errno) and its own values. All integers are little-endian.
  */
+import { INT64_MAX, INT64_MIN, WIRE } from "../common/dialect.js";
 
-export const MAGIC = 0x5243534b; // "KSCR"
-export const VERSION = 1;
-export const HEADER_SIZE = 16;
-/** Largest payload the module accepts in one write. */
-export const REQUEST_MAX = 128 * 1024;
+export const { magic: MAGIC, version: VERSION, headerSize: HEADER_SIZE, requestMax: REQUEST_MAX } = WIRE;
 
-export const Op = {
-  load: 1,
-  unload: 2,
-  list: 3,
-  stats: 4,
-  rcuGet: 5,
-  rcuSet: 6,
-  run: 7,
-  xdpAttach: 8,
-  xdpDetach: 9,
-} as const;
+export const Op = WIRE.ops;
 export type OpName = keyof typeof Op;
 export type OpCode = (typeof Op)[OpName];
 
-const enum VType {
-  nil = 0,
-  bool = 1,
-  int = 2,
-  str = 3,
-}
+const VType = WIRE.valueTypes;
 
 /**
  * A value on the wire. Lua strings are bytes: they decode to `Uint8Array`; a JS `string` encodes as UTF-8.
@@ -49,9 +32,6 @@ export interface Reply {
 export class ProtocolError extends Error {
   override name = "ProtocolError";
 }
-
-const INT64_MIN = -(1n << 63n);
-const INT64_MAX = (1n << 63n) - 1n;
 
 function valueSize(v: WireValue): number {
   if (v === null) return 1;
@@ -97,7 +77,7 @@ export function encodeRequest(op: OpCode, values: readonly WireValue[]): Buffer 
   buf.writeUInt16LE(op, 6);
   buf.writeInt32LE(0, 8);
   buf.writeUInt32LE(payload, 12);
-  let at = HEADER_SIZE;
+  let at: number = HEADER_SIZE;
   for (const v of values) at = writeValue(buf, at, v);
   return buf;
 }

@@ -3,7 +3,7 @@
  * model"): the dialect's globals only, text-only loading, an instruction budget per call, a memory cap,
  * a stack guard, 64-bit integer semantics (fengari64.ts), and N states sharing one `rcu` table.
  */
-import { BINDINGS, DEFAULT_LIMITS, LIBRARIES, allowedGlobals, type Target } from "../common/dialect.js";
+import { BINDINGS, DEFAULT_LIMITS, LIBRARIES, allowedGlobals, type Limits, type Target } from "../common/dialect.js";
 import { BINDING_INSTALLERS } from "./bindings/index.js";
 import type { BindingContext } from "./bindings/context.js";
 import { EmulatorFault } from "./kint.js";
@@ -17,12 +17,12 @@ import { SharedRcu } from "./bindings/rcu.js";
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari's states and objects are untyped. */
 type LuaState = any;
 
-export interface Limits {
-  /** VM instructions per call into the hook (and for running the chunk itself). */
-  instructions: number;
-  /** Bytes of live Lua objects (strings, tables, closures, stacks) a state may hold, by kernel sizes. */
-  memory: number;
-}
+/**
+ * The engine counts `instructions` per call into the hook (and for running the chunk itself) and `memory` as
+ * the bytes of live Lua objects (strings, tables, closures, stacks) a state holds, by kernel sizes; `time` is
+ * the kernel's wall-clock backstop and is not emulated.
+ */
+export type { Limits };
 
 export interface EngineOptions {
   target: Target | "module";

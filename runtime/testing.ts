@@ -30,7 +30,7 @@ export interface LoadOptions {
   target?: Target | "module";
   /** Lua states to create (XDP runs one per CPU); default 1. */
   cpus?: number;
-  /** Override the package's limits (instructions per call, memory bytes). */
+  /** Override the package's limits (instructions per call, memory bytes, and in the kernel time ms). */
   limits?: Partial<Limits>;
   /** Build minified (default true: the chunk that ships, size budget included; the map keeps TS lines exact). */
   minify?: boolean;
@@ -122,7 +122,7 @@ function instantiate(pkg: HookPackage, options: LoadOptions): Hook {
     target,
     lua: pkg.lua,
     cpus: options.cpus,
-    limits: { instructions: pkg.manifest.limits?.instructions, memory: pkg.manifest.limits?.memory, ...options.limits },
+    limits: { instructions: pkg.manifest.limits?.instructions, memory: pkg.manifest.limits?.memory, time: pkg.manifest.limits?.time, ...options.limits },
     locate: locator(pkg.map),
     print: options.print,
   });

@@ -44,7 +44,7 @@ fi
 
 # The module: key = the kmod sources (Lua's are pinned by fetch.sh's sha256) + kernel.
 key=$( (echo "$kver"; cd "$repo/kmod" &&
-	find Makefile core lua -path lua/lua-5.3.6 -prune -o -type f \
+	find Makefile core generated lua -path lua/lua-5.3.6 -prune -o -type f \
 		\( -name '*.[chS]' -o -name Makefile -o -name '*.sh' \) -print |
 	LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
 ko="$cache/kscript-$key.ko"
@@ -55,7 +55,7 @@ if [ ! -f "$ko" ] || [ ! -f "$symvers" ]; then
 	rm -rf "$build"
 	mkdir -p "$build"
 	(cd "$repo/kmod" && tar -cf - --exclude='*.o' --exclude='*.ko' \
-		--exclude='.*.cmd' --exclude='*.mod*' Makefile core lua) |
+		--exclude='.*.cmd' --exclude='*.mod*' Makefile core generated lua) |
 		tar -xf - -C "$build"
 	start=$(date +%s)
 	make -C "$kbuild" M="$build" -j"$(nproc)" modules >"$build/build.log" 2>&1 ||

@@ -484,7 +484,7 @@ static const luaL_Reg kscript_data_methods[] = {
 	{ NULL, NULL }
 };
 
-void kscript_data_open(lua_State *L)
+void kscript_data_open(lua_State *L, struct kscript_script *s)
 {
 	luaL_newmetatable(L, KSCRIPT_LAYOUT_MT);
 	lua_pop(L, 1);

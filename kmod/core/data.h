@@ -18,7 +18,9 @@ struct kscript_data_buf {
 	u8 *spare;	/* kvmalloc'd bytes replacing a lent packet (udp_reply) */
 };
 
-void kscript_data_open(lua_State *L);
+struct kscript_script;
+
+void kscript_data_open(lua_State *L, struct kscript_script *s);
 /* Push a data object over buf's bytes (lent for the current call). */
 void kscript_data_lend(lua_State *L, struct kscript_data_buf *buf, u8 *ptr,
 		       size_t size);

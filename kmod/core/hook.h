@@ -5,7 +5,7 @@
  * module outside kmod/core can include it without Lua's headers.
  *
  * A connection runs a script loaded by name (kscript deploy) or a private
- * one from text (the seeds' setsockopt). Each connection gets a Lua state of
+ * one from text (the original hooks' setsockopt). Each connection gets a Lua state of
  * its own from the script's pool the first time it calls, keeps it until
  * release and gives it back for a later connection, so no two sockets ever
  * share a state at the same time.
@@ -30,7 +30,7 @@ enum kscript_hook_target {
 struct kscript_conn *kscript_conn_attach(const char *name,
 					 enum kscript_hook_target target);
 /*
- * A private script compiled from text, as the seeds' LOADSCRIPT options do;
+ * A private script compiled from text, as the original hooks' LOADSCRIPT options do;
  * label names it in errors and logs. Its entry is set with
  * kscript_conn_set_entry() before the first call. On failure, ERR_PTR with
  * the Lua error (or the reason) copied into err. Entry names use
@@ -39,7 +39,7 @@ struct kscript_conn *kscript_conn_attach(const char *name,
 struct kscript_conn *kscript_conn_load(enum kscript_hook_target target,
 				       const char *label, const char *text,
 				       size_t len, char *err, size_t err_size);
-/* Set the function a connection calls (the seeds' RECVENTRY/ENTRYPOINT). */
+/* Set the function a connection calls (the original hooks' RECVENTRY/ENTRYPOINT). */
 int kscript_conn_set_entry(struct kscript_conn *c, const char *entry);
 /* Another connection on c's script and entry (a listener's accepted socket). */
 struct kscript_conn *kscript_conn_clone(const struct kscript_conn *c,

@@ -15,22 +15,6 @@
 #include <asm/unaligned.h>
 #include "kscript.h"
 
-unsigned long kscript_mem_limit = 4UL << 20;
-module_param_named(mem_limit, kscript_mem_limit, ulong, 0644);
-MODULE_PARM_DESC(mem_limit, "Memory cap per Lua state, bytes (default 4 MiB)");
-
-unsigned long kscript_insn_limit = 10000000;
-module_param_named(insn_limit, kscript_insn_limit, ulong, 0644);
-MODULE_PARM_DESC(insn_limit, "Lua instructions per call (default 10M)");
-
-unsigned long kscript_time_limit_ms = 1000;
-module_param_named(time_limit_ms, kscript_time_limit_ms, ulong, 0644);
-MODULE_PARM_DESC(time_limit_ms, "Wall-clock time per call, ms (default 1000)");
-
-unsigned int kscript_pool_max = 256;
-module_param_named(pool_max, kscript_pool_max, uint, 0644);
-MODULE_PARM_DESC(pool_max, "Lua states per tls or sock script, one per connection at a time (default 256)");
-
 struct kscript_file {
 	struct mutex lock;	/* one request at a time per open file */
 	struct kscript_buf reply;
@@ -60,9 +44,28 @@ static int kscript_release_file(struct inode *inode, struct file *file)
 	return 0;
 }
 
+/* A limit of a load: a positive integer, or nil for the default (0). */
+static int kscript_get_limit(struct kscript_cur *c, u64 *limit)
+{
+	struct kscript_value v;
+
+	if (kscript_get_value(c, &v))
+		return -EINVAL;
+	if (v.type == KSCRIPT_V_NIL) {
+		*limit = 0;
+		return 0;
+	}
+	if (v.type != KSCRIPT_V_INT || v.i <= 0)
+		return -EINVAL;
+	*limit = v.i;
+	return 0;
+}
+
+/* name, target, entry, text, then the limits: instructions, memory, time (ms). */
 static int kscript_do_load(struct kscript_cur *c, struct kscript_buf *reply)
 {
 	char name[KSCRIPT_NAME_MAX + 1], entry[KSCRIPT_ENTRY_MAX + 1];
+	struct kscript_limits limits;
 	const char *target, *text;
 	size_t target_len, len;
 	int t;
@@ -77,7 +80,13 @@ static int kscript_do_load(struct kscript_cur *c, struct kscript_buf *reply)
 		kscript_put_cstr(reply, "unknown target (xdp, tls, sock)");
 		return -EINVAL;
 	}
-	return kscript_load(name, t, entry, text, len, reply);
+	if (kscript_get_limit(c, &limits.insns) ||
+	    kscript_get_limit(c, &limits.mem) ||
+	    kscript_get_limit(c, &limits.time_ms)) {
+		kscript_put_cstr(reply, "limits are positive integers, or nil for the default");
+		return -EINVAL;
+	}
+	return kscript_load(name, t, entry, text, len, &limits, reply);
 }
 
 static int kscript_do_run(struct kscript_cur *c, struct kscript_buf *reply)
@@ -144,7 +153,7 @@ static int kscript_dispatch(u16 op, struct kscript_cur *c,
 			return -EINVAL;
 		return kscript_unload(name);
 	case KSCRIPT_OP_LIST:
-		return kscript_list(reply);
+		return kscript_list(reply, kscript_xdp_put_ifnames);
 	case KSCRIPT_OP_STATS:
 		if (kscript_get_name(c, name, KSCRIPT_NAME_MAX))
 			return -EINVAL;

@@ -4,9 +4,9 @@
  * of that script sees, and user space reads and writes by the script's name.
  * Each script has its own, so hooks never see each other's keys. Readers (Lua
  * in softirq, test-runs) use RCU; writers take the table's spinlock and free
- * replaced entries after a grace period. Keys are strings of 1..255 bytes or
- * integers; values strings of at most 4096 bytes, integers or booleans
- * (stdlib/rcu.d.ts).
+ * replaced entries after a grace period. Keys are short strings or integers;
+ * values bounded strings, integers or booleans (the bounds: common/dialect.ts
+ * RCU_LIMITS; stdlib/rcu.d.ts).
  */
 #include <linux/kernel.h>
 #include <linux/slab.h>
@@ -16,9 +16,6 @@
 #include "kscript.h"
 
 #define KSCRIPT_RCU_BITS	8
-#define KSCRIPT_RCU_KEY_MAX	255
-#define KSCRIPT_RCU_VALUE_MAX	4096
-#define KSCRIPT_RCU_ENTRIES_MAX	4096
 
 struct kscript_rcu_entry {
 	struct hlist_node node;
@@ -36,11 +33,6 @@ struct kscript_rcu_table {
 	unsigned int count;
 	struct hlist_head heads[1 << KSCRIPT_RCU_BITS];
 };
-
-bool kscript_rcu_target(enum kscript_target target)
-{
-	return target == KSCRIPT_XDP;
-}
 
 struct kscript_rcu_table *kscript_rcu_alloc(void)
 {
@@ -240,7 +232,8 @@ static void kscript_rcu_lua_key(lua_State *L, struct kscript_rcu_datum *k)
 	}
 	k->p = lua_type(L, 1) == LUA_TSTRING ? lua_tolstring(L, 1, &len) : NULL;
 	if (!k->p || !len || len > KSCRIPT_RCU_KEY_MAX)
-		luaL_argerror(L, 1, "rcu keys are strings of 1..255 bytes or integers");
+		luaL_argerror(L, 1, lua_pushfstring(L, "rcu keys are strings of 1..%d bytes or integers",
+						    KSCRIPT_RCU_KEY_MAX));
 	k->type = KSCRIPT_V_STR;
 	k->len = len;
 }
@@ -311,7 +304,8 @@ static int kscript_rcu_lua_set(lua_State *L)
 		v.type = KSCRIPT_V_STR;
 		v.p = lua_tolstring(L, 2, &len);
 		if (len > KSCRIPT_RCU_VALUE_MAX)
-			return luaL_argerror(L, 2, "rcu strings are at most 4096 bytes");
+			return luaL_argerror(L, 2, lua_pushfstring(L, "rcu strings are at most %d bytes",
+								   KSCRIPT_RCU_VALUE_MAX));
 		v.len = len;
 		break;
 	default:
@@ -328,8 +322,10 @@ done:
 }
 
 /* The script's table rides as an upvalue: it lives as long as the script. */
-void kscript_rcu_open(lua_State *L, struct kscript_rcu_table *t)
+void kscript_rcu_open(lua_State *L, struct kscript_script *s)
 {
+	struct kscript_rcu_table *t = s->rcu;
+
 	lua_createtable(L, 0, 2);
 	lua_pushlightuserdata(L, t);
 	lua_pushcclosure(L, kscript_rcu_lua_get, 1);

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * The TCP ULP "lua" (seed 003, target sock): set on a listening socket with
+ * The TCP ULP "lua" (after tammela/ulp-lua, target sock): set on a listening socket with
  * setsockopt(fd, SOL_TCP, TCP_ULP, "lua"), given a script with SOL_LUA
  * options; every recvmsg on an accepted socket first shows the script the
  * bytes waiting in the receive queue, and a falsy answer makes the recv
@@ -18,7 +18,7 @@
 #include "kscript.h"
 #include "hook.h"
 
-/* The seed's ABI (DESIGN.md): numbers must stay byte-compatible. */
+/* ulp-lua's ABI: numbers stay byte-compatible with its user-space programs. */
 #define SOL_LUA			999
 #define ULP_LOADSCRIPT		1
 #define ULP_ENTRYPOINT		2

@@ -1,34 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* /dev/kscript framing, version 1 (kmod/README.md, device/protocol.ts). */
+/* /dev/kscript framing (kmod/README.md); constants from common/dialect.ts WIRE. */
 #ifndef KSCRIPT_WIRE_H
 #define KSCRIPT_WIRE_H
 
 #include <linux/types.h>
 #include <linux/gfp.h>
 
-#define KSCRIPT_MAGIC		0x5243534bU	/* "KSCR" */
-#define KSCRIPT_VERSION		1
-#define KSCRIPT_HDR_SIZE	16
-#define KSCRIPT_REQUEST_MAX	(128 * 1024)
-
-enum kscript_op {
-	KSCRIPT_OP_LOAD = 1,
-	KSCRIPT_OP_UNLOAD = 2,
-	KSCRIPT_OP_LIST = 3,
-	KSCRIPT_OP_STATS = 4,
-	KSCRIPT_OP_RCU_GET = 5,
-	KSCRIPT_OP_RCU_SET = 6,
-	KSCRIPT_OP_RUN = 7,
-	KSCRIPT_OP_XDP_ATTACH = 8,
-	KSCRIPT_OP_XDP_DETACH = 9,
-};
-
-enum kscript_vtype {
-	KSCRIPT_V_NIL = 0,
-	KSCRIPT_V_BOOL = 1,
-	KSCRIPT_V_INT = 2,
-	KSCRIPT_V_STR = 3,
-};
+#include "../generated/wire.h"
 
 struct kscript_hdr {
 	__le32 magic;

@@ -22,24 +22,29 @@ static int kscript_xdp_redirect(lua_State *L)
 	return 1;
 }
 
-void kscript_xdp_open(lua_State *L)
+#define KSCRIPT_ACTION(name, action) { name, action },
+static const struct {
+	const char *name;
+	int action;
+} kscript_xdp_actions[] = { KSCRIPT_XDP_ACTIONS(KSCRIPT_ACTION) };
+#undef KSCRIPT_ACTION
+
+void kscript_xdp_open(lua_State *L, struct kscript_script *s)
 {
-	/* "abort" is the XDPLua seed's spelling of "aborted". */
-	static const struct {
-		const char *name;
-		int action;
-	} actions[] = {
-		{ "aborted", XDP_ABORTED }, { "abort", XDP_ABORTED },
-		{ "drop", XDP_DROP }, { "pass", XDP_PASS }, { "tx", XDP_TX },
-		{ "redirect", XDP_REDIRECT },
-	};
 	size_t i;
 
+	/* The dialect's numbers are the kernel's. */
+	BUILD_BUG_ON(KSCRIPT_XDP_ABORTED != XDP_ABORTED);
+	BUILD_BUG_ON(KSCRIPT_XDP_DROP != XDP_DROP);
+	BUILD_BUG_ON(KSCRIPT_XDP_PASS != XDP_PASS);
+	BUILD_BUG_ON(KSCRIPT_XDP_TX != XDP_TX);
+	BUILD_BUG_ON(KSCRIPT_XDP_REDIRECT != XDP_REDIRECT);
+
 	lua_createtable(L, 0, 2);
-	lua_createtable(L, 0, ARRAY_SIZE(actions));
-	for (i = 0; i < ARRAY_SIZE(actions); i++) {
-		lua_pushinteger(L, actions[i].action);
-		lua_setfield(L, -2, actions[i].name);
+	lua_createtable(L, 0, ARRAY_SIZE(kscript_xdp_actions));
+	for (i = 0; i < ARRAY_SIZE(kscript_xdp_actions); i++) {
+		lua_pushinteger(L, kscript_xdp_actions[i].action);
+		lua_setfield(L, -2, kscript_xdp_actions[i].name);
 	}
 	lua_setfield(L, -2, "action");
 	lua_pushcfunction(L, kscript_xdp_redirect);
@@ -83,7 +88,7 @@ static void kscript_put16(u8 *p, u16 v)
 
 /*
  * udp_reply(pkt, payload): the Ethernet/IPv4/UDP packet becomes its reply,
- * in place as the seed's helper does: MACs, addresses and ports swapped, the
+ * in place as XDPLua's helper does: MACs, addresses and ports swapped, the
  * payload replaced (the packet resized), lengths and checksums rewritten.
  * The resized packet lives in the lent buffer's spare bytes until the call
  * ends. Returns XDP_TX.
@@ -153,7 +158,7 @@ static int kscript_udp_reply(lua_State *L)
 	return 1;
 }
 
-void kscript_xdplua_open(lua_State *L)
+void kscript_xdplua_open(lua_State *L, struct kscript_script *s)
 {
 	lua_createtable(L, 0, 1);
 	lua_pushcfunction(L, kscript_udp_reply);

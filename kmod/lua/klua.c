@@ -11,6 +11,7 @@
 #include <linux/timekeeping.h>
 #include <asm/asm.h>
 #include "klua.h"
+#include "../generated/dialect.h"
 #include "lualib.h"
 #include "ldebug.h"
 
@@ -30,31 +31,17 @@
 /* Stack per level of lstrlib's match() (56 bytes measured), rounded up. */
 #define KLUA_MATCH_FRAME	80
 
-/* The dialect's globals; test/kernel checks them against common/dialect.ts. */
-static const char *const klua_base[] = {
-	"assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall",
-	"print", "rawequal", "rawget", "rawlen", "rawset", "select",
-	"setmetatable", "tonumber", "tostring", "type", "xpcall", NULL
-};
+/*
+ * The dialect's globals and library members (common/dialect.ts, through the
+ * generated header); test/conformance checks every target's environment
+ * against the table on the emulator and the kernel.
+ */
+static const char *const klua_base[] = { KSCRIPT_DIALECT_BASE, NULL };
 
-static const char *const klua_string[] = {
-	"byte", "char", "find", "format", "gmatch", "gsub", "len", "lower",
-	"match", "pack", "packsize", "rep", "reverse", "sub", "unpack", "upper",
-	NULL
-};
-
-static const char *const klua_table[] = {
-	"concat", "insert", "move", "pack", "remove", "sort", "unpack", NULL
-};
-
-static const char *const klua_utf8[] = {
-	"char", "charpattern", "codepoint", "codes", "len", "offset", NULL
-};
-
-static const char *const klua_coroutine[] = {
-	"create", "isyieldable", "resume", "running", "status", "wrap",
-	"yield", NULL
-};
+#define KLUA_MEMBERS(lib, ...) \
+	static const char *const klua_##lib[] = { __VA_ARGS__, NULL };
+KSCRIPT_DIALECT_LIBS(KLUA_MEMBERS)
+#undef KLUA_MEMBERS
 
 static void *klua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -483,17 +470,19 @@ static void klua_keep_only(lua_State *L, const char *const *list)
 	}
 }
 
+/* Each library's opener, by the name the dialect gives it. */
+#define klua_open_string	luaopen_string
+#define klua_open_table		luaopen_table
+#define klua_open_utf8		luaopen_utf8
+#define klua_open_coroutine	luaopen_coroutine
+
+#define KLUA_LIB(lib, ...) { #lib, klua_open_##lib, klua_##lib },
 static const struct {
 	const char *name;
 	lua_CFunction open;
 	const char *const *members;
-} klua_libs[] = {
-	{ LUA_COLIBNAME, luaopen_coroutine, klua_coroutine },
-	{ LUA_TABLIBNAME, luaopen_table, klua_table },
-	{ LUA_STRLIBNAME, luaopen_string, klua_string },
-	{ LUA_UTF8LIBNAME, luaopen_utf8, klua_utf8 },
-	{ LUA_MATHLIBNAME, klua_open_math, NULL },
-};
+} klua_libs[] = { KSCRIPT_DIALECT_LIBS(KLUA_LIB) };
+#undef KLUA_LIB
 
 /* Library functions (lib NULL: base) replaced by a guard calling the original. */
 static const struct {
@@ -522,8 +511,7 @@ static int klua_openlibs(lua_State *L)
 		globals[n++] = klua_base[i];
 	for (i = 0; i < ARRAY_SIZE(klua_libs); i++) {
 		luaL_requiref(L, klua_libs[i].name, klua_libs[i].open, 1);
-		if (klua_libs[i].members)
-			klua_keep_only(L, klua_libs[i].members);
+		klua_keep_only(L, klua_libs[i].members);
 		lua_pop(L, 1);
 		globals[n++] = klua_libs[i].name;
 	}

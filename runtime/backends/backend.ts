@@ -30,6 +30,8 @@ export interface CallInput {
   arg?: Uint8Array;
   /** Which per-CPU state runs the call; default 0. */
   cpu?: number;
+  /** Calls this global function instead of the entry, with the input as the entry gets it (test-run's `fn`). */
+  fn?: string;
 }
 
 /**
@@ -40,6 +42,8 @@ export type CallOutcome = { error?: HookError } & (
   | { kind: "xdp"; action: number; packet: Uint8Array; redirect?: number }
   | { kind: "tls"; code: number; file?: string }
   | { kind: "sock"; accept: boolean }
+  /** A call of another function (`fn`): its first result, strings as latin1; nothing passes through on error. */
+  | { kind: "call"; value: string | number | bigint | boolean | null }
 );
 
 export interface LoadedScript {

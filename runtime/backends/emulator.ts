@@ -19,6 +19,11 @@ function takeResults(engine: Engine, spec: ScriptSpec, call: CallInput): CallOut
   if (spec.target === "module") throw new Error(`${spec.name} is a plain module, not a hook: call its functions with hook.call`);
   const state = engine.state(call.cpu ?? 0);
   const entry = TARGET_ENTRY[spec.target];
+  if (call.fn !== undefined) {
+    const input = spec.target === "tls" ? Uint8Array.from(call.input) : new DataRef(new ByteBuffer(Uint8Array.from(call.input)));
+    const [value] = state.call(call.fn, [input], 1);
+    return { kind: "call", value: typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean" ? value : null };
+  }
   const refuse = (what: string) => engine.error("runtime", `${spec.name}: ${entry} must return ${what}`);
   state.ctx.redirect = undefined;
   if (spec.target === "xdp") {

@@ -45,7 +45,9 @@ export const kernelBackend: Backend = {
     if (target === "module") throw new Error(`${spec.name} is a plain module: only hooks (xdp, tls, sock) can run in the kernel`);
     // Names are unique per process and load, so parallel test files never collide in the registry.
     const name = `${spec.name}-${process.pid}-${serial++}`;
-    load(fd(), { name, target, script: spec.lua });
+    // Unset limits are left to the module, whose defaults are the dialect's (the emulator's) numbers.
+    const { instructions, memory, time } = spec.limits ?? {};
+    load(fd(), { name, target, script: spec.lua, limits: { instructions, memory, time } });
     loaded.add(name);
     return {
       name,
@@ -57,7 +59,7 @@ export const kernelBackend: Backend = {
       logs: [],
       engine: undefined,
       run(call): CallOutcome {
-        const r = testRun(fd(), name, call.input, call.arg ? { arg: call.arg } : {});
+        const r = testRun(fd(), name, call.input, { ...(call.arg ? { arg: call.arg } : {}), ...(call.fn !== undefined ? { fn: call.fn } : {}) });
         const error = r.ok ? {} : { error: hookError(kindOf(r.error ?? "error"), r.error ?? "error", name, spec.locate) };
         switch (r.kind) {
           case "xdp":
@@ -66,8 +68,10 @@ export const kernelBackend: Backend = {
             return { kind: "tls", code: r.code, ...(r.file !== null ? { file: r.file } : {}), ...error };
           case "sock":
             return { kind: "sock", accept: r.accept, ...error };
-          default:
-            throw new Error(`test-run of a ${target} hook answered '${r.kind}'`);
+          case "call": {
+            const v = r.ok ? (r.values[0] ?? null) : null;
+            return { kind: "call", value: v instanceof Uint8Array ? Buffer.from(v).toString("latin1") : v, ...error };
+          }
         }
       },
       call() {

@@ -1,9 +1,10 @@
 /**
  * `rcu`: one key/value store shared by every per-CPU state of a hook (and settable from user space in the
- * kernel). Keys are strings of 1..255 bytes or integers; values are strings of at most 4096 bytes,
- * integers or booleans; storing nil removes the key. Anything else is a Lua error, so what a hook keeps
+ * kernel). Keys are short strings or integers; values are bounded strings, integers or booleans (the bounds:
+ * common/dialect.ts RCU_LIMITS); storing nil removes the key. Anything else is a Lua error, so what a hook keeps
  * there is always something the kernel can copy between states.
  */
+import { RCU_LIMITS } from "../../common/dialect.js";
 import { lauxlib, lua, to_luastring } from "../fengari64.js";
 import { latin1 } from "../values.js";
 import type { BindingContext, RcuKey, RcuStore, RcuValue } from "./context.js";
@@ -11,11 +12,6 @@ import type { BindingContext, RcuKey, RcuStore, RcuValue } from "./context.js";
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari states are untyped. */
 
 export type { RcuKey, RcuValue };
-
-export const RCU_MAX_KEY = 255;
-export const RCU_MAX_VALUE = 4096;
-/** Entries a table holds at most, as in the kernel (kmod/core/rcu.c). */
-export const RCU_MAX_ENTRIES = 4096;
 
 /** The shared table; keys are kept as `s:<bytes>` / `i:<n>` so "1" and 1 stay distinct, as in Lua. */
 export class SharedRcu implements RcuStore {
@@ -32,7 +28,7 @@ export class SharedRcu implements RcuStore {
   set(key: RcuKey, value: RcuValue | undefined): boolean {
     const slot = SharedRcu.slot(key);
     if (value === undefined) this.map.delete(slot);
-    else if (!this.map.has(slot) && this.map.size >= RCU_MAX_ENTRIES) return false;
+    else if (!this.map.has(slot) && this.map.size >= RCU_LIMITS.entries) return false;
     else this.map.set(slot, value);
     return true;
   }
@@ -42,9 +38,9 @@ function checkKey(L: any): RcuKey {
   if (lua.lua_isinteger(L, 1)) return lua.lua_tointeger(L, 1);
   if (lua.lua_type(L, 1) === lua.LUA_TSTRING) {
     const key = latin1(lua.lua_tolstring(L, 1));
-    if (key.length >= 1 && key.length <= RCU_MAX_KEY) return key;
+    if (key.length >= 1 && key.length <= RCU_LIMITS.keyBytes) return key;
   }
-  return lauxlib.luaL_argerror(L, 1, to_luastring(`rcu keys are strings of 1..${RCU_MAX_KEY} bytes or integers`));
+  return lauxlib.luaL_argerror(L, 1, to_luastring(`rcu keys are strings of 1..${RCU_LIMITS.keyBytes} bytes or integers`));
 }
 
 export function install(L: any, ctx: BindingContext): void {
@@ -61,7 +57,7 @@ export function install(L: any, ctx: BindingContext): void {
   lua.lua_pushcfunction(L, (L1: any) => {
     const key = checkKey(L1);
     const store = (value: RcuValue | undefined) => {
-      if (!ctx.rcu.set(key, value)) lauxlib.luaL_error(L1, to_luastring(`rcu table is full (${RCU_MAX_ENTRIES} entries)`));
+      if (!ctx.rcu.set(key, value)) lauxlib.luaL_error(L1, to_luastring(`rcu table is full (${RCU_LIMITS.entries} entries)`));
     };
     switch (lua.lua_type(L1, 2)) {
       case lua.LUA_TNIL:
@@ -77,7 +73,7 @@ export function install(L: any, ctx: BindingContext): void {
         break;
       case lua.LUA_TSTRING: {
         const value = latin1(lua.lua_tolstring(L1, 2));
-        if (value.length > RCU_MAX_VALUE) lauxlib.luaL_argerror(L1, 2, to_luastring(`rcu strings are at most ${RCU_MAX_VALUE} bytes`));
+        if (value.length > RCU_LIMITS.valueBytes) lauxlib.luaL_argerror(L1, 2, to_luastring(`rcu strings are at most ${RCU_LIMITS.valueBytes} bytes`));
         store(value);
         break;
       }

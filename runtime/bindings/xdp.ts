@@ -1,15 +1,15 @@
 /**
  * `xdp`: the verdicts of an XDP hook. `action` holds the kernel's XDP_* numbers under XDPLua's names
- * (XDPLua's samples say `abort`, kscript documents `aborted`; both are 0). `redirect(ifindex)` records
- * the target interface for this packet and returns `action.redirect`.
+ * (common/dialect.ts XDP_ACTIONS: its samples say `abort`, kscript documents `aborted`; both are 0).
+ * `redirect(ifindex)` records the target interface for this packet and returns `action.redirect`.
  */
+import { XDP_ACTIONS } from "../../common/dialect.js";
 import { lauxlib, lua, to_luastring } from "../fengari64.js";
 import { pos } from "../kint.js";
 import type { BindingContext } from "./context.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari states are untyped. */
 
-export const XDP_ACTIONS = { aborted: 0, abort: 0, drop: 1, pass: 2, tx: 3, redirect: 4 } as const;
 export type XdpActionName = Exclude<keyof typeof XDP_ACTIONS, "abort">;
 
 export function actionName(code: number): XdpActionName | undefined {

@@ -8,7 +8,7 @@
 import { lauxlib, lua, to_luastring } from "../fengari64.js";
 import { ETH_IPV4, IPPROTO_UDP, inetChecksum, concat } from "../packets.js";
 import { toDataRef } from "./data.js";
-import { XDP_ACTIONS } from "./xdp.js";
+import { XDP_ACTIONS } from "../../common/dialect.js";
 import type { BindingContext } from "./context.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari states are untyped. */

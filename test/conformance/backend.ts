@@ -7,8 +7,10 @@ import type { Target } from "../../common/dialect.js";
 import type { Backend, CallOutcome } from "../../runtime/backends/index.js";
 import type { RcuValue } from "../../runtime/bindings/context.js";
 
-/** One call into the hook's entry. */
+/** One call into the hook's entry (or, with `fn`, into another global function of the script). */
 export interface CallInput {
+  /** Call this global function instead of the entry, with the input as the entry gets it; see `value`. */
+  fn?: string;
   /** Per-CPU state to run on (XDP); default 0. */
   cpu?: number;
   /** xdp: the frame, hex. */
@@ -43,6 +45,8 @@ export interface CallResult {
   file?: string;
   /** sock: whether the request is let through. */
   verdict?: boolean;
+  /** A `fn` call: its first result (strings latin1). */
+  value?: string | number | boolean | null;
   /** The Lua error message, when the call raised one (the kernel then passes the traffic). */
   error?: string;
 }
@@ -77,6 +81,10 @@ function callResult(outcome: CallOutcome): CallResult {
       return { code: outcome.code, ...(outcome.file !== undefined ? { file: outcome.file } : {}), ...error };
     case "sock":
       return { verdict: outcome.accept, ...error };
+    case "call": {
+      const v = outcome.value;
+      return outcome.error ? error : { value: typeof v === "bigint" ? Number(v) : v };
+    }
   }
 }
 
@@ -88,7 +96,7 @@ export function runCase(backend: Backend, c: Pick<ConformanceCase, "script" | "t
     for (const [key, value] of Object.entries(input.rcu ?? {})) script.rcu.set(key, value);
     const calls = input.calls.map((call) => {
       const bytes = target === "xdp" ? unhex(call.packet ?? "") : latin1((target === "tls" ? call.msg : call.buf) ?? "");
-      return callResult(script.run({ input: bytes, arg: call.arg !== undefined ? unhex(call.arg) : undefined, cpu: call.cpu }));
+      return callResult(script.run({ input: bytes, arg: call.arg !== undefined ? unhex(call.arg) : undefined, cpu: call.cpu, fn: call.fn }));
     });
     const result: CaseResult = { calls };
     if (input.readRcu) result.rcu = Object.fromEntries(input.readRcu.map((k) => [k, script.rcu.get(k) ?? null]));

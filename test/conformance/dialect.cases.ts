@@ -2,11 +2,39 @@
  * The dialect itself (common/dialect.ts), on every backend: what exists, what is refused, and how strings
  * and numbers convert. Written as `tls` hooks because their entry takes and returns plain values.
  */
+import { TARGETS, TARGET_ENTRY, environment, type Target } from "../../common/dialect.js";
 import type { ConformanceCase } from "./backend.js";
 
 const check = (condition: string): string => `function recv(msg)\n  if ${condition} then return 1 end\n  return 2\nend`;
 
+/** Every name in the state's global environment, two levels down (xdp.action.pass), sorted, space-separated. */
+const DUMP = `
+function env()
+  local out = {}
+  local function walk(prefix, t, depth)
+    for k, v in pairs(t) do
+      out[#out + 1] = prefix .. k
+      if type(v) == "table" and depth > 0 then walk(prefix .. k .. ".", v, depth - 1) end
+    end
+  end
+  walk("", _ENV, 2)
+  table.sort(out)
+  return table.concat(out, " ")
+end`;
+
+const ENTRY_BODY: Record<Target, string> = { xdp: "return xdp.action.pass", tls: "return 0", sock: "return true" };
+
+/** A target's whole environment is the table's: its globals, library members and bindings, nothing else. */
+const environmentCase = (target: Target): ConformanceCase => ({
+  name: `the ${target} environment is exactly common/dialect.ts's`,
+  target,
+  script: `function ${TARGET_ENTRY[target]}() ${ENTRY_BODY[target]} end\n${DUMP}`,
+  input: { calls: [{ fn: "env" }] },
+  expect: { calls: [{ value: [...environment(target), TARGET_ENTRY[target], "env"].sort().join(" ") }] },
+});
+
 export const cases: ConformanceCase[] = [
+  ...TARGETS.map(environmentCase),
   {
     name: "setmetatable refuses __gc: no finalizers",
     target: "tls",

@@ -3,6 +3,7 @@
  * and unload a hook of each target (and be refused a taken name); and `kscript test --kernel` on every
  * template, which inside the VM runs the template's own tests against the loaded module.
  */
+import fs from "node:fs";
 import path from "node:path";
 import { listTemplates } from "../../cli/init.js";
 import { packageRoot } from "../../common/paths.js";
@@ -18,13 +19,16 @@ export const cliSuite: Suite = {
         await kscript(["build", path.join(work, t)]);
       }),
     );
+    await kscript(["build", tightProject(work)]);
     return {
       cwd: work,
       script: commandScript([
         "kscript deploy starter/dist/discard.kscript.json",
         "kscript deploy ktls-http/dist/router.kscript.json",
         "kscript deploy sock-http-validate/dist/validate.kscript.json",
+        "kscript deploy limits/dist/sum.kscript.json",
         "kscript ls",
+        "kscript unload sum",
         "kscript stats router",
         "kscript deploy starter/dist/discard.kscript.json",
         "kscript rcu set discard greeting hello",
@@ -38,6 +42,20 @@ export const cliSuite: Suite = {
       ]),
     };
   },
+};
+
+/** A copy of the fixture project whose kscript.json asks for 1000 instructions per call, in the session's folder. */
+function tightProject(work: string): string {
+  const dir = path.join(work, "limits");
+  if (!fs.existsSync(dir)) fs.cpSync(path.join(packageRoot, "test", "fixtures", "limits"), dir, { recursive: true });
+  return dir;
+}
+
+/** The package's budget reaches the kernel: the same test file stops the loop there as in the emulator. */
+export const limitsSuite: Suite = {
+  name: "limits",
+  lane: "a",
+  prepare: async ({ work }) => ({ cwd: work, script: `kscript test --kernel ${tightProject(work)}\n` }),
 };
 
 /**

@@ -4,13 +4,13 @@
  * `kscript test --kernel` runs every template's own tests against the module.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { cliSuite, templateSuites } from "./cli.suite.js";
+import { cliSuite, limitsSuite, templateSuites } from "./cli.suite.js";
 import { SESSION_WAIT_MS, ran, suiteRun, type SuiteRun } from "./results.js";
 
 const runs = new Map<string, SuiteRun | { skip: string }>();
 
 beforeAll(async () => {
-  for (const s of [cliSuite, ...templateSuites]) runs.set(s.name, await suiteRun(s.name));
+  for (const s of [cliSuite, limitsSuite, ...templateSuites]) runs.set(s.name, await suiteRun(s.name));
 }, SESSION_WAIT_MS);
 
 describe("the kscript CLI in the kernel VM", () => {
@@ -19,16 +19,24 @@ describe("the kscript CLI in the kernel VM", () => {
     expect(out).toMatch(/deployed 'discard' \(xdp, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'router' \(tls, \d+ bytes\)\n\[status 0\]/);
     expect(out).toMatch(/deployed 'validate' \(sock, \d+ bytes\)\n\[status 0\]/);
-    expect(out).toMatch(/NAME\s+TARGET\s+ENTRY\s+SIZE\s+XDP ON\n(.*\n){3}/);
-    expect(out).toMatch(/discard\s+xdp\s+callback\s+\d+\s+-/);
+    expect(out).toMatch(/NAME\s+TARGET\s+ENTRY\s+SIZE\s+INSNS\s+MEM-LIMIT\s+TIME-MS\s+XDP ON\n(.*\n){4}/);
+    // Each script runs under its package's limits: the defaults, or what kscript.json asked for.
+    expect(out).toMatch(/discard\s+xdp\s+callback\s+\d+\s+1000000\s+1048576\s+1000\s+-/);
+    expect(out).toMatch(/sum\s+tls\s+recv\s+\d+\s+1000\s+1048576\s+1000\s+-/);
     expect(out).toMatch(/router\s+tls\s+recv\s+\d+/);
     expect(out).toMatch(/validate\s+sock\s+process\s+\d+/);
-    expect(out).toMatch(/NAME\s+CALLS\s+ERRORS\s+BUDGET.*\nrouter\s+0\s+0\s+0/);
+    expect(out).toMatch(/NAME\s+CALLS\s+ERRORS\s+BUDGET.*INSNS\s+MEM-LIMIT\s+TIME-MS.*\nrouter\s+0\s+0\s+0\s+0\s+1\s+\d+\s+1000000\s+1048576\s+1000\s+-/);
     expect(out).toMatch(/kscript: .*discard.*\n\[status 1\]/);
     expect(out).toMatch(/\nhello\n\[status 0\]/);
     expect(out).toMatch(/kscript: 'router' is a tls script; only xdp scripts have an rcu table\n\[status 1\]/);
     expect(out).toMatch(/unloaded 'validate'\n\[status 0\]\nno scripts loaded\n\[status 0\]/);
     expect(out).toMatch(/kscript: no script named 'validate' is loaded\n\[status 1\]/);
+  });
+
+  it("kscript test --kernel holds a package to its kscript.json limits", ({ skip }) => {
+    const { status, log } = ran(runs.get(limitsSuite.name), skip);
+    expect(status?.status, log).toBe(0);
+    expect(log).toMatch(/Tests\s+.*3 passed/);
   });
 
   it.for(templateSuites.map((s) => s.name))("kscript test --kernel passes %s's tests", (name, { skip }) => {

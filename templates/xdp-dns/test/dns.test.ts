@@ -63,7 +63,7 @@ const label = (text: string) => [text.length, ...Array.from(text, (c) => c.charC
 const QUESTION_A = [...label("www"), ...label("example"), ...label("test"), 0, 0, 1, 0, 1];
 
 describe("xdp-dns", async () => {
-  // A tight budget: every verdict, hostile input included, must come well within it.
+  // A tight budget: every verdict, hostile input included, must come well within it (pattern steps count too).
   const hook: Hook = await loadHook("src/dns.ts", { cpus: 2, limits: { instructions: 30000 } });
 
   /** Runs the hook on `packet` and checks it was answered; returns the reply as the strict reader (test/wire.ts) reads it. */

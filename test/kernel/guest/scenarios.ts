@@ -7,7 +7,7 @@ import { fork, spawnSync } from "node:child_process";
 import { closeSync, constants, openSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { BASE_FUNCTIONS, BINDINGS, LIBRARIES, allowedGlobals } from "../../../common/dialect.js";
+import { DEFAULT_LIMITS, KERNEL_CEILINGS, XDP_CEILINGS } from "../../../common/dialect.js";
 import {
   KscriptError,
   type RunResult,
@@ -40,8 +40,8 @@ function kscriptError(fn: () => unknown, code: string, message?: RegExp): Kscrip
 }
 
 /**
- * A budget error. Instructions are the budget meant to end these calls (~0.5 s of TCG for 10M); the 1 s
- * wall-clock budget may end them first on a loaded machine, which is as good.
+ * A budget error. Instructions are the budget meant to end these calls (~50 ms of TCG for the default 1M);
+ * the wall-clock budget may end them first on a loaded machine, which is as good.
  */
 const BUDGET = /(instruction|time) budget exceeded/;
 const BUDGET_AT = (where: string): RegExp => new RegExp(`^${where}: (instruction|time) budget exceeded`);
@@ -138,7 +138,14 @@ function roundTrip(fd: number, target: "xdp" | "tls" | "sock", script: string, c
   load(fd, { name, target, script });
   const loadMs = performance.now() - t0;
   const found = list(fd).find((s) => s.name === name);
-  assert.deepEqual(found, { name, target, entry: { xdp: "callback", tls: "recv", sock: "process" }[target], size: script.length, interfaces: [] });
+  assert.deepEqual(found, {
+    name,
+    target,
+    entry: { xdp: "callback", tls: "recv", sock: "process" }[target],
+    size: script.length,
+    limits: DEFAULT_LIMITS,
+    interfaces: [],
+  });
   check();
   const st = stats(fd, name);
   assert.equal(st.errors, 0);
@@ -220,32 +227,6 @@ export const scenarios: Scenario[] = [
       assert.equal(lines.length, 1, lines.join("\n"));
       // /dev/kmsg escapes control characters: the tabs print() puts between values read as \x09.
       assert.match(lines[0]!, /;kscript: printer: hello\\x0942\\x09nil\\x09true\n$/);
-    },
-  },
-  {
-    name: "the kernel's globals are exactly common/dialect.ts for xdp, bindings included",
-    run: (fd) => {
-      const dump = `
-        ${XDP}
-        local BINDINGS = { ${Object.keys(BINDINGS).map((b) => `${b} = true`).join(", ")} }
-        function dump()
-          local out = {}
-          for k, v in pairs(_ENV) do
-            if type(v) == "table" and not BINDINGS[k] then
-              for m in pairs(v) do out[#out + 1] = k .. "." .. m end
-            else
-              out[#out + 1] = k
-            end
-          end
-          table.sort(out)
-          return table.concat(out, " ")
-        end`;
-      const got = withScript(fd, { name: "globals", target: "xdp", script: dump }, () =>
-        Buffer.from(callValues(testRun(fd, "globals", "", { fn: "dump" }))[0] as Uint8Array).toString(),
-      );
-      const want = [...BASE_FUNCTIONS, "callback", "dump", ...[...allowedGlobals("xdp")].filter((g) => g in BINDINGS)];
-      for (const [lib, members] of Object.entries(LIBRARIES)) for (const m of members) want.push(`${lib}.${m}`);
-      assert.deepEqual(got.split(" "), want.sort());
     },
   },
   {
@@ -476,8 +457,42 @@ export const scenarios: Scenario[] = [
         );
         runFails(xdp, BUDGET);
         assert.equal(xdp.kind === "xdp" && xdp.action, 2);
-        return `budget (10M instructions or 1 s) reached in ${ms.toFixed(0)} ms wall time under TCG`;
+        return `budget (${DEFAULT_LIMITS.instructions} instructions or ${DEFAULT_LIMITS.time} ms) reached in ${ms.toFixed(0)} ms wall time under TCG`;
       });
+    },
+  },
+  {
+    name: "limits: each script runs under its own; the module parameters are ceilings",
+    run: (fd) => {
+      const script = "function recv(msg) local n = 0 for i = 1, tonumber(msg) do n = n + i end return 0, tostring(n) end";
+      const sum = (n: number) => ({ ok: true, error: null, kind: "tls", code: 0, file: String((n * (n + 1)) / 2) });
+      withScript(fd, { name: "tight", target: "tls", script, limits: { instructions: 1000 } }, () => {
+        assert.deepEqual(testRun(fd, "tight", "100"), sum(100));
+        runFails(testRun(fd, "tight", "5000"), /^tight:1: instruction budget exceeded/);
+        assert.deepEqual(list(fd)[0]!.limits, { ...DEFAULT_LIMITS, instructions: 1000 });
+        assert.deepEqual(stats(fd, "tight").limits, { ...DEFAULT_LIMITS, instructions: 1000 });
+      });
+      withScript(fd, { name: "dflt", target: "tls", script }, () => assert.deepEqual(testRun(fd, "dflt", "5000"), sum(5000)));
+      const refused: [object, RegExp][] = [
+        [{ instructions: KERNEL_CEILINGS.instructions + 1 }, /^instructions 10000001 is above the ceiling 10000000 \(module parameter insn_limit\)$/],
+        [{ memory: KERNEL_CEILINGS.memory + 1 }, /above the ceiling .*mem_limit/],
+        [{ time: KERNEL_CEILINGS.time + 1 }, /above the ceiling .*time_limit_ms/],
+      ];
+      for (const [limits, message] of refused) kscriptError(() => load(fd, { name: "over", target: "tls", script, limits }), "EINVAL", message);
+      const xdpOver = { instructions: XDP_CEILINGS.instructions + 1 };
+      kscriptError(() => load(fd, { name: "over", target: "xdp", script: XDP, limits: xdpOver }), "EINVAL", /the most an xdp call may take/);
+      kscriptError(() => request(fd, Op.load, ["over", "tls", "recv", script, -1, null, null]), "EINVAL", /limits are positive integers/);
+      assert.deepEqual(list(fd), []);
+      withScript(fd, { name: "max", target: "tls", script, limits: KERNEL_CEILINGS }, () => assert.deepEqual(list(fd)[0]!.limits, KERNEL_CEILINGS));
+      // An administrator lowers a ceiling: loads above it are refused, and the defaults stay under it.
+      const param = "/sys/module/kscript/parameters/insn_limit";
+      writeFileSync(param, "5000\n");
+      try {
+        kscriptError(() => load(fd, { name: "over", target: "tls", script, limits: { instructions: 6000 } }), "EINVAL", /ceiling 5000/);
+        withScript(fd, { name: "capped", target: "tls", script }, () => assert.equal(list(fd)[0]!.limits.instructions, 5000));
+      } finally {
+        writeFileSync(param, `${KERNEL_CEILINGS.instructions}\n`);
+      }
     },
   },
   {
@@ -497,7 +512,8 @@ export const scenarios: Scenario[] = [
           return n
         end
         function fine() return ("k=v; x=y"):gsub("(%w+)=(%w+)", "%2=%1"), #string.rep("ab", 1000, ","), #table.move({1, 2, 3}, 1, 3, 2) end`;
-      return withScript(fd, { name: "charge", target: "tls", script }, () => {
+      // The module's ceilings: room for the big strings, so the budget is what ends each call.
+      return withScript(fd, { name: "charge", target: "tls", script, limits: KERNEL_CEILINGS }, () => {
         const timings: string[] = [];
         for (const [fn, re] of [
           ["pattern", BUDGET_AT("charge:3")],
@@ -589,19 +605,20 @@ export const scenarios: Scenario[] = [
         function rep() return #string.rep(string.rep("x", 1000), 5000) end
         function strings() local t = {} for i = 1, 10000000 do t[i] = tostring(i) .. "-" end end
         function ok() return 1 end`;
-      return withTimeLimit(10_000, () => withScript(fd, { name: "hog", target: "tls", script }, () => {
+      // The ceiling raised, and the script asking for it: the memory cap, not the clock, must end each hog.
+      return withTimeLimit(10_000, () => withScript(fd, { name: "hog", target: "tls", script, limits: { time: 10_000 } }, () => {
         runFails(testRun(fd, "hog", "x"), /not enough memory/);
         runFails(testRun(fd, "hog", "x", { fn: "rep" }), /not enough memory/);
         runFails(testRun(fd, "hog", "x", { fn: "strings" }), /not enough memory/);
         assert.deepEqual(callValues(testRun(fd, "hog", "x", { fn: "ok" })), [1]);
         const st = stats(fd, "hog");
         assert.ok(st.memoryHits >= 2, `memory hits ${st.memoryHits}`);
-        assert.ok(st.memory <= 4 << 20, `memory ${st.memory}`);
+        assert.ok(st.memory <= DEFAULT_LIMITS.memory, `memory ${st.memory}`);
         const xdp = withScript(fd, { name: "hog-xdp", target: "xdp", script: "function callback() local t = {} for i = 1, 100000000 do t[i] = i end end" }, () =>
           testRun(fd, "hog-xdp", "x"),
         );
         runFails(xdp, /not enough memory/);
-        return `cap 4 MiB; after the hogs the state holds ${st.memory} bytes`;
+        return `cap ${DEFAULT_LIMITS.memory} bytes; after the hogs the state holds ${st.memory} bytes`;
       }));
     },
   },
@@ -805,7 +822,8 @@ export const scenarios: Scenario[] = [
   {
     name: "unload while a call is in flight waits for it, then the name is gone",
     run: async (fd) => {
-      load(fd, { name: "inflight", target: "tls", script: "function recv() while true do end end" });
+      // The ceilings: a call long enough (~0.5 s of TCG) to unload the script in the middle of it.
+      load(fd, { name: "inflight", target: "tls", script: "function recv() while true do end end", limits: KERNEL_CEILINGS });
       const w = spawnWorker(["inflight"]);
       await w.started;
       await new Promise((r) => setTimeout(r, 100)); // the worker is now inside the call
