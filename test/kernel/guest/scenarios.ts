@@ -614,7 +614,9 @@ export const scenarios: Scenario[] = [
         const st = stats(fd, "hog");
         assert.ok(st.memoryHits >= 2, `memory hits ${st.memoryHits}`);
         assert.ok(st.memory <= DEFAULT_LIMITS.memory, `memory ${st.memory}`);
-        const xdp = withScript(fd, { name: "hog-xdp", target: "xdp", script: "function callback() local t = {} for i = 1, 100000000 do t[i] = i end end" }, () =>
+        // 64 KiB a step: an XDP call's wall-clock ceiling is fixed and short, and a slow guest filling the cap
+        // integer by integer met it first.
+        const xdp = withScript(fd, { name: "hog-xdp", target: "xdp", script: 'function callback() local t, s = {}, string.rep("x", 65536) for i = 1, 100000000 do t[i] = s .. i end end' }, () =>
           testRun(fd, "hog-xdp", "x"),
         );
         runFails(xdp, /not enough memory/);
