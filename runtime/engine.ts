@@ -259,11 +259,16 @@ export class HookState {
 }
 
 const CIST_LUA = 1 << 1;
-/** The current lines of the Lua frames on L's stack, innermost first. */
+/**
+ * Frames of a failing call looked at for its location: enough to get out of lualib helpers and callbacks, and
+ * few because lua_getstack walks from the top each time (a stack overflow is 100000 frames deep).
+ */
+const LOCATION_FRAMES = 32;
+/** The current lines of the innermost Lua frames on L's stack, innermost first. */
 function luaLines(L: LuaState): number[] {
   const ar = new lua.lua_Debug();
   const lines: number[] = [];
-  for (let level = 0; lua.lua_getstack(L, level, ar); level++) {
+  for (let level = 0; level < LOCATION_FRAMES && lua.lua_getstack(L, level, ar); level++) {
     lua.lua_getinfo(L, to_luastring("l"), ar);
     if (ar.currentline > 0) lines.push(ar.currentline);
   }
