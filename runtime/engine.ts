@@ -40,6 +40,11 @@ export interface EngineOptions {
 const BUDGET_MESSAGE = "instruction budget exceeded";
 /** The kernel's count hook period (KLUA_HOOK_EVERY in kmod/lua/klua.c): the budget is checked as often. */
 const HOOK_EVERY = 1000;
+/**
+ * A call of an xdp hook runs in softirq in the kernel, where at most this many instructions run whatever the
+ * limits say (KLUA_ATOMIC_INSNS); its load runs in process context, without the ceiling.
+ */
+const XDP_CEILING = 1_000_000;
 
 /** One Lua state with its sandbox, budget and memory meter. */
 export class HookState {
@@ -48,9 +53,13 @@ export class HookState {
   private fault: EmulatorFault | RangeError | undefined;
   /** The fault's message with the Lua position it happened at. */
   private faultMessage = "";
+  /** Lua lines of the frames where the call failed, innermost first (HookError's TypeScript location). */
+  private stack: number[] = [];
   private budgetHit = false;
   /** Instructions and library steps charged in the current call, across all of its coroutines. */
   private insns = 0;
+  /** The current call's instruction budget. */
+  private budget = 0;
   private readonly meter: Meter;
   /** Entry names as Lua strings, converted once (calls are per packet). */
   private readonly names = new Map<string, Uint8Array>();
@@ -71,6 +80,7 @@ export class HookState {
       if (!this.fault) {
         this.fault = e;
         this.faultMessage = where + message;
+        this.stack = luaLines(L1);
       }
       // luaG_runerror adds the position itself when the current frame is Lua; a C function (string.unpack,
       // tonumber, …) has none, so name the nearest Lua caller's line.
@@ -109,7 +119,6 @@ export class HookState {
       lua.lua_setfield(L, -2, to_luastring(name));
     }
     for (const [lib, kept] of Object.entries(LIBRARIES)) this.trimLibrary(lib, kept);
-    this.refuseFinalizers();
     lua.lua_pop(L, 1);
     lua.lua_register(L, to_luastring("print"), (L1: LuaState) => {
       const parts: string[] = [];
@@ -126,31 +135,6 @@ export class HookState {
       install(L, this.ctx);
       lua.lua_setglobal(L, to_luastring(name));
     }
-  }
-
-  /**
-   * The dialect has no finalizers (the kernel's collector would run them outside the call's budget):
-   * setmetatable refuses a metatable with a `__gc` field, as kscript.ko does. Global table on top.
-   */
-  private refuseFinalizers(): void {
-    const L = this.L;
-    lua.lua_getfield(L, -1, to_luastring("setmetatable"));
-    lua.lua_pushcclosure(
-      L,
-      (L1: LuaState) => {
-        if (lua.lua_type(L1, 2) === lua.LUA_TTABLE) {
-          lua.lua_pushliteral(L1, "__gc");
-          if (lua.lua_rawget(L1, 2) !== lua.LUA_TNIL) return lauxlib.luaL_argerror(L1, 2, to_luastring("'__gc' metamethods are not supported"));
-          lua.lua_pop(L1, 1);
-        }
-        lua.lua_pushvalue(L1, lua.lua_upvalueindex(1));
-        lua.lua_insert(L1, 1);
-        lua.lua_call(L1, lua.lua_gettop(L1) - 1, lua.LUA_MULTRET);
-        return lua.lua_gettop(L1);
-      },
-      1,
-    );
-    lua.lua_setfield(L, -2, to_luastring("setmetatable"));
   }
 
   /** Leaves only the dialect's members in a library table (global on top of the stack). */
@@ -184,7 +168,7 @@ export class HookState {
       lua.lua_pop(L, 1);
       throw this.engine.error("syntax", message);
     }
-    this.protectedCall(0, 0);
+    this.protectedCall(0, 0, this.engine.limits.instructions);
   }
 
   /**
@@ -206,21 +190,29 @@ export class HookState {
       lua.lua_settop(L, top); // drop the function and the arguments pushed so far
       throw e;
     }
-    this.protectedCall(args.length, nresults);
+    const limit = this.engine.limits.instructions;
+    this.protectedCall(args.length, nresults, this.engine.target === "xdp" ? Math.min(limit, XDP_CEILING) : limit);
     const out: LuaValue[] = [];
     for (let i = nresults; i >= 1; i--) out.push(fromLua(L, -i));
     lua.lua_pop(L, nresults);
     return out;
   }
 
-  private protectedCall(nargs: number, nresults: number): void {
+  private protectedCall(nargs: number, nresults: number, budget: number): void {
     const L = this.L;
     this.fault = undefined;
     this.budgetHit = false;
+    L.l_G.kover = false;
     this.insns = 0;
+    this.budget = budget;
+    this.stack = [];
     // Coroutines created during the call inherit the hook; all of them count into `insns`.
     lua.lua_sethook(L, this.onHook, lua.LUA_MASKCOUNT, HOOK_EVERY);
-    const status = lua.lua_pcall(L, nargs, nresults, 0);
+    const handler = lua.lua_gettop(L) - nargs;
+    lua.lua_pushcfunction(L, this.onError);
+    lua.lua_insert(L, handler);
+    const status = lua.lua_pcall(L, nargs, nresults, handler);
+    lua.lua_remove(L, handler);
     // Both are set from inside the call (kfault, onHook, charge), which flow analysis cannot see.
     const fault = this.fault as EmulatorFault | RangeError | undefined;
     const budgetHit = this.budgetHit as boolean;
@@ -229,41 +221,59 @@ export class HookState {
     if (status !== lua.LUA_OK) lua.lua_pop(L, 2);
     else lua.lua_pop(L, nresults);
     // The fault's own message: what reached the top may be a later error, or nothing if pcall caught it.
-    if (fault instanceof EmulatorFault) throw this.engine.error(fault.kind, this.faultMessage);
-    if (fault) throw this.engine.error("stack", this.faultMessage);
-    if (budgetHit) throw this.engine.error("budget", message || `${BUDGET_MESSAGE} (caught by the hook)`);
-    throw this.engine.error(/stack overflow/.test(message) ? "stack" : "runtime", message);
+    if (fault instanceof EmulatorFault) throw this.engine.error(fault.kind, this.faultMessage, this.stack);
+    if (fault) throw this.engine.error("stack", this.faultMessage, this.stack);
+    if (budgetHit) throw this.engine.error("budget", message || `${BUDGET_MESSAGE} (caught by the hook)`, this.stack);
+    throw this.engine.error(/stack overflow/.test(message) ? "stack" : "runtime", message, this.stack);
   }
+
+  /** The message handler of every call: where the error was raised, for its TypeScript location. */
+  private readonly onError = (L: LuaState): number => {
+    this.stack = luaLines(L);
+    return 1;
+  };
 
   /** The count hook, as klua_hook: every HOOK_EVERY instructions of any coroutine of the call. */
   private readonly onHook = (L: LuaState): void => {
-    const every = lua.lua_gethookcount(L);
-    this.insns += every;
-    if (this.insns > this.engine.limits.instructions) this.budgetExceeded(L, 0);
-    // A thread left at 1 by an earlier call's exhausted budget.
-    if (every !== HOOK_EVERY) lua.lua_sethook(L, this.onHook, lua.LUA_MASKCOUNT, HOOK_EVERY);
+    this.insns += HOOK_EVERY;
+    if (this.insns > this.budget) this.budgetExceeded(L);
   };
 
-  /** Work done inside a library function (libs.ts, the pattern matcher), as kscript_lua_charge. */
+  /** Work done inside a library function or a VM operation in C, as kscript_lua_charge. */
   private readonly charge = (L: LuaState, cost: number | bigint): void => {
-    const limit = this.engine.limits.instructions;
-    if (cost > limit - Math.min(this.insns, limit)) this.budgetExceeded(L, 1);
+    if (cost > this.budget - Math.min(this.insns, this.budget)) this.budgetExceeded(L);
     this.insns += Number(cost);
   };
 
-  /** `level`: where the message points (0: the running Lua function; 1: the caller of a C function). */
-  private budgetExceeded(L: LuaState, level: number): never {
+  /**
+   * The call is over, as klua_budget_exceeded: the error names the innermost Lua function's line, and no pcall,
+   * message handler or coroutine of the hook can catch it (`kover`, fengari64.ts).
+   */
+  private budgetExceeded(L: LuaState): never {
     this.budgetHit = true;
-    // Every further instruction fails too, so a pcall around the loop cannot keep the hook running.
-    lua.lua_sethook(L, this.onHook, lua.LUA_MASKCOUNT, 1);
-    lauxlib.luaL_where(L, level);
-    lua.lua_pushstring(L, to_luastring(BUDGET_MESSAGE));
-    lua.lua_concat(L, 2);
+    L.l_G.kover = true;
+    this.stack = luaLines(L);
+    lua.lua_pushstring(L, to_luastring(luaWhere(L) + BUDGET_MESSAGE));
     return lua.lua_error(L) as never;
   }
 }
 
 const CIST_LUA = 1 << 1;
+/**
+ * Frames of a failing call looked at for its location: enough to get out of lualib helpers and callbacks, and
+ * few because lua_getstack walks from the top each time (a stack overflow is 100000 frames deep).
+ */
+const LOCATION_FRAMES = 32;
+/** The current lines of the innermost Lua frames on L's stack, innermost first. */
+function luaLines(L: LuaState): number[] {
+  const ar = new lua.lua_Debug();
+  const lines: number[] = [];
+  for (let level = 0; level < LOCATION_FRAMES && lua.lua_getstack(L, level, ar); level++) {
+    lua.lua_getinfo(L, to_luastring("l"), ar);
+    if (ar.currentline > 0) lines.push(ar.currentline);
+  }
+  return lines;
+}
 /** `source:line: ` of the nearest Lua frame. */
 function luaWhere(L: LuaState): string {
   const ar = new lua.lua_Debug();
@@ -349,7 +359,7 @@ export class Engine {
     this.options.print?.(line);
   }
 
-  error(kind: ErrorKind, luaMessage: string): HookError {
-    return hookError(kind, luaMessage, this.options.chunkName, this.options.locate);
+  error(kind: ErrorKind, luaMessage: string, stack: readonly number[] = []): HookError {
+    return hookError(kind, luaMessage, this.options.chunkName, this.options.locate, stack);
   }
 }

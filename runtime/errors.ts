@@ -20,15 +20,24 @@ export class HookError extends Error {
 /**
  * A HookError for a Lua message from chunk `chunkName` (`name:line: …`), its line mapped to TypeScript when a
  * locator is known. Shared by the local engine and the kernel backend, whose messages have the same form.
+ * `stack`: the Lua lines of the failing call's frames, innermost first, when known; they place an error whose
+ * message has no position (an error object: `throw new Error(…)`) or a position outside the hook's own code (a
+ * lualib helper) at the innermost line of the hook's TypeScript.
  */
 export function hookError(
   kind: ErrorKind,
   luaMessage: string,
   chunkName: string,
   locate: ((luaLine: number) => string | undefined) | undefined,
+  stack: readonly number[] = [],
 ): HookError {
   const m = new RegExp(`^${escapeRegExp(chunkName)}:(\\d+):`).exec(luaMessage);
-  return new HookError(kind, luaMessage, m && locate ? locate(Number(m[1])) : undefined);
+  let where: string | undefined;
+  for (const line of m ? [Number(m[1]), ...stack] : stack) {
+    where = locate?.(line);
+    if (where) break;
+  }
+  return new HookError(kind, luaMessage, where);
 }
 
 function escapeRegExp(s: string): string {

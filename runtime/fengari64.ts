@@ -128,30 +128,42 @@ const PATCHES: Patch[] = [
   { file: "lmathlib.js", find: "lua_pushinteger(L, LUA_MININTEGER);", replace: "lua_pushinteger(L, kint.MININTEGER);" },
   { file: "lstrlib.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
   { file: "lutf8lib.js", find: '"use strict";\n', replace: '"use strict";\n' + KINT },
-  // The pattern matcher and plain find charge the call's budget where the kernel's lstrlib does
-  // (kmod/lua/patches/lstrlib-charge.patch): each singlematch step, matchbalance step and match() entry,
-  // and 1 + (pattern length - 1) / 32 per candidate of a plain find.
+  // The pattern matcher, plain find and gsub charge the call's budget where the kernel's lstrlib does
+  // (kmod/lua/patches/lstrlib-charge.patch, kmod/README.md "Safety"): each singlematch step, matchbalance step
+  // and match() entry, the bytes of a plain find, the replacement template per match.
   { file: "lstrlib.js", find: "        let c = ms.src[s];\n", replace: "        let c = ms.src[s];\n        KCHARGE(ms.L, 1);\n" },
   { file: "lstrlib.js", find: "        while (++s < ms.src_end) {\n", replace: "        while (++s < ms.src_end) {\n            KCHARGE(ms.L, 1);\n" },
   { file: "lstrlib.js", find: "    let gotoinit = true;\n\n    if (ms.matchdepth-- === 0)", replace: "    let gotoinit = true;\n    KCHARGE(ms.L, 1);\n\n    if (ms.matchdepth-- === 0)" },
   {
     file: "lstrlib.js",
     find: /const find_subarray = function\(arr, subarr, from_index\) \{[\s\S]*?\n\};\n/,
-    // lmemfind of lstrlib.c: only candidates where the whole pattern still fits are tried (and charged).
+    // lmemfind of lstrlib.c: only candidates where the whole pattern still fits are tried; each memchr is
+    // charged the bytes it scanned, each candidate what memcmp may compare.
     replace: `const find_subarray = function(L, arr, subarr) {
     let l2 = subarr.length;
     if (l2 === 0) return 0;
     if (l2 > arr.length) return -1;
     l2--;
     const lim = arr.length - l2;
-    for (let i = 0; i < lim && (i = arr.indexOf(subarr[0], i)) !== -1 && i < lim; i++) {
-        KCHARGE(L, 1 + Math.floor(l2 / 32));
-        if (luastring_eq(arr.subarray(i + 1, i + 1 + l2), subarr.subarray(1))) return i;
+    let i = 0;
+    while (i < lim) {
+        const at = arr.indexOf(subarr[0], i);
+        if (at === -1 || at >= lim) break;
+        KCHARGE(L, Math.floor((at + 1 - i) / 16) + 1 + Math.floor(l2 / 16));
+        if (luastring_eq(arr.subarray(at + 1, at + 1 + l2), subarr.subarray(1))) return at;
+        i = at + 1;
     }
+    KCHARGE(L, Math.floor((lim - i) / 16));
     return -1;
 };
 const KCHARGE = (L, cost) => { if (L.l_G.kcharge) L.l_G.kcharge(L, cost); };
 `,
+  },
+  // gsub's string replacement: the template's walk, per match (add_s).
+  {
+    file: "lstrlib.js",
+    find: "    let news = lua_tostring(L, 3);\n    let l = news.length;\n",
+    replace: "    let news = lua_tostring(L, 3);\n    let l = news.length;\n    KCHARGE(L, Math.floor(l / 16));\n",
   },
   { file: "lstrlib.js", find: "let f = find_subarray(s.subarray(init - 1), p, 0);", replace: "let f = find_subarray(L, s.subarray(init - 1), p);" },
   // A back-reference to a position capture never matches: C compares its length (CAP_POSITION) as a size_t.
@@ -168,6 +180,84 @@ const KCHARGE = (L, cost) => { if (L.l_G.kcharge) L.l_G.kcharge(L, cost); };
     find: "    } catch (e) {\n        if (lj.status === LUA_OK) {\n            /* error was not thrown via luaD_throw",
     replace:
       "    } catch (e) {\n        if (lj.status === LUA_OK && L.l_G.kfault && (e instanceof kint.EmulatorFault || e instanceof RangeError)) {\n            try { L.l_G.kfault(L, e); } catch (e3) { if (e3 !== lj) throw e3; }\n        }\n        if (lj.status === LUA_OK) {\n            /* error was not thrown via luaD_throw",
+  },
+  // A call that is over (its budget ran out, `kover`) cannot be caught (kmod/lua/patches/call-over.patch): pcall
+  // rethrows to the outermost protected call, no message handler runs, a coroutine does not recover from it
+  // and its resumer fails with it.
+  {
+    file: "ldo.js",
+    find: "    L.errfunc = old_errfunc;\n\n    return status;\n};",
+    replace:
+      "    L.errfunc = old_errfunc;\n    if (status !== LUA_OK && L.errorJmp && L.l_G.kover)\n        luaD_throw(L, status);\n\n    return status;\n};",
+  },
+  { file: "ldo.js", find: "while (status > LUA_YIELD && recover(L, status)) {", replace: "while (status > LUA_YIELD && !L.l_G.kover && recover(L, status)) {" },
+  { file: "ldebug.js", find: "    if (L.errfunc !== 0) {  /* is there an error handling function? */", replace: "    if (L.errfunc !== 0 && !L.l_G.kover) {  /* is there an error handling function (and may it run)? */" },
+  {
+    file: "lcorolib.js",
+    find: "        lua_xmove(co, L, 1);  /* move error message */\n        return -1;  /* error flag */",
+    replace: "        lua_xmove(co, L, 1);  /* move error message */\n        if (L.l_G.kover) lua_error(L);  /* the resumer's call is over too */\n        return -1;  /* error flag */",
+  },
+  // No finalizers (the kernel's collector would run them outside any call's budget): setmetatable refuses a
+  // metatable with a `__gc` field first, as kscript.ko's lbaselib does (kscript_lua_nogc).
+  {
+    file: "lbaselib.js",
+    find: "const luaB_setmetatable = function(L) {\n    let t = lua_type(L, 2);\n",
+    replace:
+      "const luaB_setmetatable = function(L) {\n    let t = lua_type(L, 2);\n    if (t === LUA_TTABLE) {\n        lua_pushliteral(L, \"__gc\");\n        if (lua_rawget(L, 2) !== LUA_TNIL)\n            require('./lauxlib.js').luaL_argerror(L, 2, to_luastring(\"'__gc' metamethods are not supported\"));\n        lua_pop(L, 1);\n    }\n",
+  },
+  // C Lua's words for the C-call limit and a yield across it, as the kernel reports them.
+  { file: "ldo.js", find: 'ldebug.luaG_runerror(L, to_luastring("JS stack overflow", true));', replace: 'ldebug.luaG_runerror(L, to_luastring("C stack overflow", true));' },
+  { file: "ldo.js", find: 'return resume_error(L, "JS stack overflow", nargs);', replace: 'return resume_error(L, "C stack overflow", nargs);' },
+  { file: "ldo.js", find: '"attempt to yield across a JS-call boundary"', replace: '"attempt to yield across a C-call boundary"' },
+  // The kernel's other charges (kmod/lua/patches/*-charge.patch, klua.c's guards): string order compares at most
+  // the shorter string, equality of two long strings (> 40 bytes, Lua's short-string limit) of one length
+  // compares them whole (raw equality and table keys are free), each sort comparison, tonumber's scan of a
+  // string, and the bytes utf8.len, codepoint, offset and codes walk. One instruction per 16 bytes.
+  { file: "lvm.js", find: "const l_strcmp = function(ls, rs) {\n", replace: "const l_strcmp = function(L, ls, rs) {\n    KCHARGE(L, Math.floor(Math.min(ls.realstring.length, rs.realstring.length) / 16));\n" },
+  { file: "lvm.js", find: "return l_strcmp(l.tsvalue(), r.tsvalue()) < 0 ? 1 : 0;", replace: "return l_strcmp(L, l.tsvalue(), r.tsvalue()) < 0 ? 1 : 0;" },
+  { file: "lvm.js", find: "return l_strcmp(l.tsvalue(), r.tsvalue()) <= 0 ? 1 : 0;", replace: "return l_strcmp(L, l.tsvalue(), r.tsvalue()) <= 0 ? 1 : 0;" },
+  {
+    file: "lvm.js",
+    find: "        case LUA_TLNGSTR: {\n            return luaS_eqlngstr(t1.tsvalue(), t2.tsvalue()) ? 1 : 0;",
+    replace:
+      "        case LUA_TLNGSTR: {\n            const klen = t1.tsvalue().realstring.length;\n            if (L !== null && klen > 40 && klen === t2.tsvalue().realstring.length) KCHARGE(L, Math.floor(klen / 16));\n            return luaS_eqlngstr(t1.tsvalue(), t2.tsvalue()) ? 1 : 0;",
+  },
+  { file: "lvm.js", find: "const luaV_equalobj = function(L, t1, t2) {\n", replace: "const KCHARGE = (L, cost) => { if (L.l_G.kcharge) L.l_G.kcharge(L, cost); };\nconst luaV_equalobj = function(L, t1, t2) {\n" },
+  { file: "ltablib.js", find: "const sort_comp = function(L, a, b) {\n", replace: "const sort_comp = function(L, a, b) {\n    if (L.l_G.kcharge) L.l_G.kcharge(L, 1);  /* one comparison */\n" },
+  {
+    file: "lbaselib.js",
+    find: "const luaB_tonumber = function(L) {\n",
+    replace: "const luaB_tonumber = function(L) {\n    if (lua_type(L, 1) === LUA_TSTRING && L.l_G.kcharge) L.l_G.kcharge(L, Math.floor(lua_tostring(L, 1).length / 16));\n",
+  },
+  {
+    file: "lutf8lib.js",
+    find: "    while (posi <= posj) {\n        let dec = utf8_decode(s, posi);",
+    replace: "    if (posi <= posj) KCHARGE(L, Math.floor((posj - posi + 1) / 16));\n    while (posi <= posj) {\n        let dec = utf8_decode(s, posi);",
+  },
+  {
+    file: "lutf8lib.js",
+    find: '    luaL_checkstack(L, n, "string slice too long");\n    n = 0;',
+    replace: '    luaL_checkstack(L, n, "string slice too long");\n    KCHARGE(L, Math.floor(n / 16));\n    n = 0;',
+  },
+  {
+    file: "lutf8lib.js",
+    find: "    if (n === 0) {\n        /* find beginning of current byte sequence */",
+    replace: "    const kstart = posi;\n    if (n === 0) {\n        /* find beginning of current byte sequence */",
+  },
+  {
+    file: "lutf8lib.js",
+    find: "    if (n === 0)  /* did it find given character? */",
+    replace: "    KCHARGE(L, Math.floor(Math.abs(posi - kstart) / 16));\n    if (n === 0)  /* did it find given character? */",
+  },
+  {
+    file: "lutf8lib.js",
+    find: "        n++;  /* skip current byte */\n        while (iscont(s[n])) n++;  /* and its continuations */",
+    replace: "        const kfrom = n;\n        n++;  /* skip current byte */\n        while (iscont(s[n])) n++;  /* and its continuations */\n        KCHARGE(L, Math.floor((n - kfrom) / 16));",
+  },
+  {
+    file: "lutf8lib.js",
+    find: "const iter_aux = function(L) {\n",
+    replace: "const KCHARGE = (L, cost) => { if (L.l_G.kcharge) L.l_G.kcharge(L, cost); };\nconst iter_aux = function(L) {\n",
   },
   // The Lua stack limit the kernel module uses too (see README): deep recursion fails as "stack overflow".
   { file: "luaconf.js", find: "const LUAI_MAXSTACK = conf.LUAI_MAXSTACK || 1000000;", replace: "const LUAI_MAXSTACK = 100000;" },

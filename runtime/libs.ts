@@ -2,8 +2,8 @@
  * Library functions replaced in Fengari because they compute with exact 64-bit integers or must format
  * byte-for-byte as C Lua 5.3.6 does (glibc printf in the C locale): string.format, pack, unpack, packsize,
  * rep, and table.insert, remove, move, concat, unpack. Each is a port of the function of the same name in
- * lstrlib.c / ltablib.c, with the kernel module's guards in front (kmod/lua/klua.c: float formats refused,
- * rep and move charged to the budget).
+ * lstrlib.c / ltablib.c, with what kscript.ko adds to them (kmod/lua/patches, klua.c): float formats refused,
+ * and their work charged to the budget where the kernel charges it.
  */
 import { lauxlib, lua, to_luastring } from "./fengari64.js";
 import { big, pos, wrap, MAXINTEGER, type Int } from "./kint.js";
@@ -107,9 +107,13 @@ function quoted(L: LuaState, arg: number): Uint8Array {
   }
 }
 
-/** The kernel's guard (klua_format_guard): float conversions are refused before formatting starts. */
+/**
+ * As the kernel's kscript_lua_format: float conversions are refused before formatting starts, then one
+ * instruction is charged per conversion (`%%` is none) and per 16 bytes of the format.
+ */
 function formatGuard(L: LuaState, fmt: Uint8Array): void {
   const p = cstring(fmt);
+  let cost = Math.floor(fmt.length / 16);
   for (let i = p.indexOf(37); i >= 0; i = p.indexOf(37, i)) {
     i++;
     if (p[i] === 37) {
@@ -120,7 +124,9 @@ function formatGuard(L: LuaState, fmt: Uint8Array): void {
     if (i < p.length && "aAeEfFgG".includes(String.fromCharCode(p[i]))) {
       error(L, `integer-only: format '%${String.fromCharCode(p[i])}' is not supported`);
     }
+    cost++;
   }
+  charge(L, cost);
 }
 
 function str_format(L: LuaState): number {
@@ -310,11 +316,12 @@ function packint(out: number[], n: bigint, little: boolean, size: number, neg: b
   out.push(...b);
 }
 
-/** The kernel's guard (klua_pack_guard): the float formats f, d and n are refused. */
+/** As the kernel's kscript_lua_packformat: the float formats f, d and n are refused; one instruction per byte. */
 function packGuard(L: LuaState): Uint8Array {
   const fmt = cstring(lauxlib.luaL_checklstring(L, 1));
   const bad = fmt.findIndex((c) => c === 102 || c === 100 || c === 110);
   if (bad >= 0) lauxlib.luaL_error(L, enc("integer-only: pack format '%c' is not supported"), fmt[bad]);
+  charge(L, fmt.length);
   return fmt;
 }
 
@@ -469,12 +476,11 @@ function str_unpack(L: LuaState): number {
 // ------------------------------------------------------------------------------------------------ rep
 
 function str_rep(L: LuaState): number {
-  // The kernel's guard (klua_rep_guard) charges the copies before the original runs.
-  const count = lauxlib.luaL_checkinteger(L, 2);
-  if (count > 0) charge(L, big(count));
   const s: Uint8Array = lauxlib.luaL_checklstring(L, 1);
-  const n = pos(lauxlib.luaL_checkinteger(L, 2));
+  const count = lauxlib.luaL_checkinteger(L, 2);
+  const n = pos(count);
   const sep: Uint8Array = lauxlib.luaL_optlstring(L, 3, enc(""));
+  if (count > 0) charge(L, big(count)); // the copies, as the kernel's str_rep charges them
   if (n <= 0) {
     lua.lua_pushstring(L, enc(""));
     return 1;
@@ -539,6 +545,7 @@ function tinsert(L: LuaState): number {
     case 3: {
       at = lauxlib.luaL_checkinteger(L, 2);
       argcheck(L, 1 <= at && at <= e, 2, "position out of bounds");
+      charge(L, big(e) - big(at)); // the elements moved up
       for (let i = e; i > at; i = dec(i)) {
         lua.lua_geti(L, 1, dec(i));
         lua.lua_seti(L, 1, i);
@@ -557,6 +564,7 @@ function tremove(L: LuaState): number {
   let at: Int = lauxlib.luaL_optinteger(L, 2, size);
   if (at !== size) argcheck(L, 1 <= at && big(at) <= big(size) + 1n, 1, "position out of bounds");
   lua.lua_geti(L, 1, at);
+  if (at < size) charge(L, big(size) - big(at)); // the elements moved down
   for (; at < size; at = inc(at)) {
     lua.lua_geti(L, 1, inc(at));
     lua.lua_seti(L, 1, at);
@@ -569,10 +577,9 @@ function tremove(L: LuaState): number {
 function tmove(L: LuaState): number {
   const f = big(lauxlib.luaL_checkinteger(L, 2));
   const e = big(lauxlib.luaL_checkinteger(L, 3));
-  // The kernel's guard (klua_move_guard) charges the elements before the original runs.
-  if (e >= f) charge(L, BigInt.asUintN(64, e - f + 1n));
   const t = big(lauxlib.luaL_checkinteger(L, 4));
   const tt = !lua.lua_isnoneornil(L, 5) ? 5 : 1;
+  if (e >= f) charge(L, BigInt.asUintN(64, e - f + 1n)); // the elements, up front, as the kernel's tmove
   checktab(L, 1, TAB_R);
   checktab(L, tt, TAB_W);
   if (e >= f) {
@@ -615,6 +622,7 @@ function tconcat(L: LuaState): number {
     reserve(L, total);
   };
   for (; i < last; i = inc(i)) {
+    charge(L, 1);
     addfield(i);
     parts.push(sep);
     total += sep.length;
@@ -630,6 +638,7 @@ function tunpack(L: LuaState): number {
   if (i > e) return 0;
   const n = BigInt.asUintN(64, big(e) - big(i));
   if (n >= 2147483647n || !lua.lua_checkstack(L, Number(n) + 1)) return error(L, "too many results to unpack");
+  charge(L, n + 1n);
   for (; i < e; i = inc(i)) lua.lua_geti(L, 1, i);
   lua.lua_geti(L, 1, e);
   return Number(n) + 1;

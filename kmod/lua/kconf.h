@@ -37,6 +37,11 @@ void kscript_lua_charge(struct lua_State *L, unsigned long long cost);
 #define KSCRIPT_CHARGE(L, cost)	kscript_lua_charge(L, cost)
 /* Bytes scanned or compared without producing memory: one per 16. */
 #define KSCRIPT_BYTES(n)	((unsigned long long)(n) / 16)
+/* The dialect inside Lua's libraries (patches/dialect-lib.patch, klua.c). */
+const char *kscript_lua_packformat(struct lua_State *L, const char *fmt);
+const char *kscript_lua_format(struct lua_State *L, const char *fmt,
+			       const size_t *len);
+void kscript_lua_nogc(struct lua_State *L, int arg);
 /* The call's budget or time ran out: nothing in the script may catch it. */
 int kscript_lua_over(struct lua_State *L);
 #define KSCRIPT_CALL_OVER(L)	kscript_lua_over(L)
@@ -122,8 +127,12 @@ void kscript_longjmp(kscript_jmp_buf env, int val);
 #define lua_number2strx(L, b, sz, f, n) \
 	((void)(b), (void)(sz), (void)(f), (void)(n), \
 	 kscript_lua_nofloat(L, "'%a'"), 0)
-/* Float conversions never get here: klua.c guards string.format. */
-#define l_sprintf(s, sz, f, i)	snprintf(s, sz, f, i)
+/*
+ * Float conversions never get here: klua.c guards string.format. Integers
+ * are formatted as C formats them (klua.c), not as the kernel's vsnprintf.
+ */
+int kscript_lua_sprintf(char *buf, size_t size, const char *fmt, ...);
+#define l_sprintf(s, sz, f, i)	kscript_lua_sprintf(s, sz, f, i)
 /* luaL_Buffer lives on the 16 KB kernel stack. */
 #define LUAL_BUFFERSIZE		512
 

@@ -351,40 +351,31 @@ static int klua_print(lua_State *L)
 	return 0;
 }
 
-/* The guards below check or charge, then call the original (upvalue 1). */
-static int klua_call_upvalue(lua_State *L)
-{
-	lua_pushvalue(L, lua_upvalueindex(1));
-	lua_insert(L, 1);
-	lua_call(L, lua_gettop(L) - 1, LUA_MULTRET);
-	return lua_gettop(L);
-}
-
 /*
- * string.pack/unpack/packsize without the float formats f, d and n; one
- * instruction per byte of the format (one item at most each).
+ * The dialect inside Lua's libraries (patches/dialect-lib.patch): called by
+ * the library functions themselves, so their errors name them as in Lua 5.3.
+ *
+ * string.pack/unpack/packsize: no float formats f, d and n; one instruction
+ * per byte of the format (one item at most each).
  */
-static int klua_pack_guard(lua_State *L)
+const char *kscript_lua_packformat(lua_State *L, const char *fmt)
 {
-	const char *fmt = luaL_checkstring(L, 1);
 	const char *bad = strpbrk(fmt, "fdn");
 
 	if (bad)
-		return luaL_error(L, "integer-only: pack format '%c' is not supported",
-				  *bad);
+		luaL_error(L, "integer-only: pack format '%c' is not supported", *bad);
 	kscript_lua_charge(L, strlen(fmt));
-	return klua_call_upvalue(L);
+	return fmt;
 }
 
 /*
- * string.format without the float conversions a, e, f and g; one
- * instruction per conversion ("%%" is none) and per 16 bytes of the format.
+ * string.format: no float conversions a, e, f and g; one instruction per
+ * conversion ("%%" is none) and per 16 bytes of the format.
  */
-static int klua_format_guard(lua_State *L)
+const char *kscript_lua_format(lua_State *L, const char *fmt, const size_t *len)
 {
-	size_t len;
-	const char *p = luaL_checklstring(L, 1, &len);
-	unsigned long long n = KSCRIPT_BYTES(len);
+	unsigned long long n = KSCRIPT_BYTES(*len);
+	const char *p = fmt;
 
 	while ((p = strchr(p, '%'))) {
 		p++;
@@ -394,57 +385,139 @@ static int klua_format_guard(lua_State *L)
 		}
 		p += strspn(p, "-+ #0123456789.");
 		if (*p && strchr("aAeEfFgG", *p))
-			return luaL_error(L, "integer-only: format '%%%c' is not supported",
-					  *p);
+			luaL_error(L, "integer-only: format '%%%c' is not supported", *p);
 		n++;
 	}
 	kscript_lua_charge(L, n);
-	return klua_call_upvalue(L);
-}
-
-/* tonumber scans a string argument whole: one instruction per 16 bytes. */
-static int klua_tonumber_guard(lua_State *L)
-{
-	if (lua_type(L, 1) == LUA_TSTRING)
-		kscript_lua_charge(L, KSCRIPT_BYTES(lua_rawlen(L, 1)));
-	return klua_call_upvalue(L);
+	return fmt;
 }
 
 /*
- * No finalizers: a __gc would run inside the collector, which calls it with
- * hooks off, so outside any budget, or at unload outside any call. Lua 5.3
- * marks a table for finalization only when setmetatable finds __gc, so
- * refusing it there is enough.
+ * setmetatable: no finalizers. A __gc would run inside the collector, which
+ * calls it with hooks off, so outside any budget, or at unload outside any
+ * call. Lua 5.3 marks a table for finalization only when setmetatable finds
+ * __gc, so refusing it there is enough.
  */
-static int klua_setmetatable_guard(lua_State *L)
+void kscript_lua_nogc(lua_State *L, int arg)
 {
-	if (lua_type(L, 2) == LUA_TTABLE) {
-		lua_pushliteral(L, "__gc");
-		if (lua_rawget(L, 2) != LUA_TNIL)
-			return luaL_argerror(L, 2, "'__gc' metamethods are not supported");
-		lua_pop(L, 1);
+	if (lua_type(L, arg) != LUA_TTABLE)
+		return;
+	lua_pushliteral(L, "__gc");
+	if (lua_rawget(L, arg) != LUA_TNIL)
+		luaL_argerror(L, arg, "'__gc' metamethods are not supported");
+	lua_pop(L, 1);
+}
+
+/*
+ * l_sprintf of string.format's conversions (%d %i %o %u %x %X with "ll",
+ * %c, %s) and tostring's "%lld", as C and glibc compute them: flags "-+ #0",
+ * width, precision. The kernel's vsnprintf differs ("%05.3d" pads with
+ * zeros, "%.0d" of 0 is "0", "%#x" of 0 is "0x0", "%#.3o" of 8 is "0010",
+ * flags on %s). Anything else ("%p", "0x%llx") goes to vsnprintf.
+ */
+int kscript_lua_sprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	bool left = false, plus = false, space = false, alt = false, zero = false;
+	int width = 0, prec = -1, nbody = 0, nzero = 0, npad, i, n = 0;
+	const char *p = fmt + 1, *prefix = "", *body;
+	char digits[24], sign = 0, conv;
+	unsigned long long u;
+	long long v = 0;
+	va_list ap;
+
+	for (;; p++) {
+		if (*p == '-')
+			left = true;
+		else if (*p == '+')
+			plus = true;
+		else if (*p == ' ')
+			space = true;
+		else if (*p == '#')
+			alt = true;
+		else if (*p == '0')
+			zero = true;
+		else
+			break;
 	}
-	return klua_call_upvalue(L);
-}
+	for (; *p >= '0' && *p <= '9'; p++)
+		width = width * 10 + *p - '0';
+	if (*p == '.')
+		for (prec = 0, p++; *p >= '0' && *p <= '9'; p++)
+			prec = prec * 10 + *p - '0';
+	if (p[0] == 'l' && p[1] == 'l' && p[2] && strchr("diouxX", p[2]))
+		p += 2;
+	else if (p[0] != 'c' && p[0] != 's')
+		p = "";
+	conv = fmt[0] == '%' && !p[1] ? p[0] : 0;
 
-/* string.rep and table.move loop in C: charge their iterations. */
-static int klua_rep_guard(lua_State *L)
-{
-	lua_Integer n = luaL_checkinteger(L, 2);
+	va_start(ap, fmt);
+	if (!conv) {
+		n = vsnprintf(buf, size, fmt, ap);
+		va_end(ap);
+		return n;
+	}
+	body = digits;
+	if (conv == 'c') {
+		digits[0] = (char)va_arg(ap, int);
+		nbody = 1;
+	} else if (conv == 's') {
+		body = va_arg(ap, const char *);
+		nbody = strnlen(body, prec < 0 ? INT_MAX : prec);
+	} else {
+		v = va_arg(ap, long long);
+	}
+	va_end(ap);
 
-	if (n > 0)
-		kscript_lua_charge(L, n);
-	return klua_call_upvalue(L);
-}
+	if (conv != 'c' && conv != 's') {
+		unsigned int base = conv == 'o' ? 8 : conv == 'x' || conv == 'X' ? 16 : 10;
+		const char *set = conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
+		char rev[24];
 
-static int klua_move_guard(lua_State *L)
-{
-	lua_Integer f = luaL_checkinteger(L, 2);
-	lua_Integer e = luaL_checkinteger(L, 3);
-
-	if (e >= f)
-		kscript_lua_charge(L, (lua_Unsigned)e - (lua_Unsigned)f + 1);
-	return klua_call_upvalue(L);
+		u = v;
+		if (conv == 'd' || conv == 'i') {
+			if (v < 0)
+				u = 0ULL - u;
+			sign = v < 0 ? '-' : plus ? '+' : space ? ' ' : 0;
+		}
+		/* Precision 0 of 0: no digits. */
+		if (prec != 0 || u != 0) {
+			do {
+				rev[nbody++] = set[u % base];
+				u /= base;
+			} while (u);
+		}
+		for (i = 0; i < nbody; i++)
+			digits[i] = rev[nbody - 1 - i];
+		nzero = prec > nbody ? prec - nbody : 0;
+		/* '#' with o: the first digit is a 0 (by raising the precision). */
+		if (alt && conv == 'o' && !nzero && (!nbody || digits[0] != '0'))
+			nzero = 1;
+		if (alt && (conv == 'x' || conv == 'X') && v)
+			prefix = conv == 'x' ? "0x" : "0X";
+	}
+	npad = width - (!!sign + (int)strlen(prefix) + nzero + nbody);
+	/* '0' pads numbers after sign and prefix, and only without a precision. */
+	if (zero && !left && prec < 0 && conv != 'c' && conv != 's' && npad > 0) {
+		nzero += npad;
+		npad = 0;
+	}
+#define KLUA_PUT(c) do { if ((size_t)n + 1 < size) buf[n] = (c); n++; } while (0)
+	for (i = 0; !left && i < npad; i++)
+		KLUA_PUT(' ');
+	if (sign)
+		KLUA_PUT(sign);
+	for (i = 0; prefix[i]; i++)
+		KLUA_PUT(prefix[i]);
+	for (i = 0; i < nzero; i++)
+		KLUA_PUT('0');
+	for (i = 0; i < nbody; i++)
+		KLUA_PUT(body[i]);
+	for (i = 0; left && i < npad; i++)
+		KLUA_PUT(' ');
+#undef KLUA_PUT
+	if (size)
+		buf[min_t(size_t, n, size - 1)] = '\0';
+	return n;
 }
 
 static bool klua_listed(const char *const *list, const char *name)
@@ -484,22 +557,6 @@ static const struct {
 } klua_libs[] = { KSCRIPT_DIALECT_LIBS(KLUA_LIB) };
 #undef KLUA_LIB
 
-/* Library functions (lib NULL: base) replaced by a guard calling the original. */
-static const struct {
-	const char *lib;
-	const char *name;
-	lua_CFunction guard;
-} klua_guards[] = {
-	{ NULL, "setmetatable", klua_setmetatable_guard },
-	{ NULL, "tonumber", klua_tonumber_guard },
-	{ LUA_STRLIBNAME, "pack", klua_pack_guard },
-	{ LUA_STRLIBNAME, "unpack", klua_pack_guard },
-	{ LUA_STRLIBNAME, "packsize", klua_pack_guard },
-	{ LUA_STRLIBNAME, "format", klua_format_guard },
-	{ LUA_STRLIBNAME, "rep", klua_rep_guard },
-	{ LUA_TABLIBNAME, "move", klua_move_guard },
-};
-
 static int klua_openlibs(lua_State *L)
 {
 	const char *globals[ARRAY_SIZE(klua_base) + ARRAY_SIZE(klua_libs)];
@@ -522,17 +579,6 @@ static int klua_openlibs(lua_State *L)
 	lua_pushcfunction(L, klua_print);
 	lua_setfield(L, -2, "print");
 	lua_pop(L, 1);
-
-	for (i = 0; i < ARRAY_SIZE(klua_guards); i++) {
-		if (klua_guards[i].lib)
-			lua_getglobal(L, klua_guards[i].lib);
-		else
-			lua_pushglobaltable(L);
-		lua_getfield(L, -1, klua_guards[i].name);
-		lua_pushcclosure(L, klua_guards[i].guard, 1);
-		lua_setfield(L, -2, klua_guards[i].name);
-		lua_pop(L, 1);
-	}
 	return 0;
 }
 

@@ -76,6 +76,11 @@ describe("errors point at the TypeScript line", () => {
   test.each([
     [2, "budget", "never ends", "instruction budget exceeded"],
     [3, "runtime", "out of bounds", "bad argument #1 to 'getbyte' (out of bounds)"],
+    // An error object has no Lua position, a fault inside a lualib helper has the helper's: both are placed at
+    // the hook's own line, as is the C-call limit reached in nested callbacks.
+    [4, "runtime", "thrown", "Error: refused"],
+    [5, "stack", "nested callbacks", "C stack overflow"],
+    [6, "runtime", "inside a lualib helper", "attempt to get length of a nil value"],
   ] as const)("mode %i: a %s error", async (mode, kind, marker, text) => {
     const h = await loadHook(hook("faulty"));
     let error: unknown;

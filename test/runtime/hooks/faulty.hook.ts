@@ -1,5 +1,11 @@
 import type { Data } from "kscript/data";
+import { gsub } from "kscript/string";
 import { action, type Action } from "kscript/xdp";
+
+/** Recurses through gsub's callback until the C-call limit stops it. */
+function nest(n: number): number {
+  return n === 0 ? 0 : gsub("a", ".", () => String(nest(n - 1)))[1]; // nested callbacks
+}
 
 /** Byte 0 of the payload picks a misbehaviour, so one hook shows how each is reported. */
 export function callback(pkt: Data): Action {
@@ -14,6 +20,17 @@ export function callback(pkt: Data): Action {
   }
   if (mode === 3) {
     return pkt.getbyte(100000) as Action; // out of bounds
+  }
+  if (mode === 4) {
+    throw new Error("refused"); // thrown
+  }
+  if (mode === 5) {
+    return nest(100000) as Action;
+  }
+  if (mode === 6) {
+    const missing = undefined as unknown as number[];
+    const at = missing.indexOf(3); // inside a lualib helper (not a tail call, which leaves no frame)
+    return at as Action;
   }
   return action.pass;
 }
