@@ -1,69 +1,33 @@
 /**
- * The differential fuzzer against kscript.ko (fuzz/): the fast suite's programs (test/differential, seed 1,
- * 2,000 programs; FUZZ_SEEDS / FUZZ_COUNT for more) run in the emulator here and in the real module in one VM
- * boot, and must print the same line. Skips like vm.test.ts when the VM cannot run (KSCRIPT_REQUIRE_KERNEL=1:
- * fails).
+ * The differential fuzzer in the VM (fuzz.suite.ts): every generated program prints the same line in kscript.ko
+ * as in the emulator, and a call's budget ends at the same place on both. The VM's insmod/rmmod and kernel log
+ * are judged in health.test.ts.
  */
-import { execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { existsSync, readFileSync } from "node:fs";
+import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { VmUnavailable, bootVm, prepareVm, readInitLog } from "../../vm/vm.js";
 import { BUDGET_CASES, emulatorOutcome } from "../differential/budget.js";
-import { generate } from "../differential/generate.js";
-import { chunk, emulator } from "../differential/programs.js";
-import type { FuzzInput, FuzzReport } from "./fuzz/kernel.js";
-import { BAD_KERNEL_LOG, runFolder } from "./session.js";
+import type { FuzzReport } from "./fuzz/kernel.js";
+import { FUZZ_COUNT, FUZZ_SEEDS, fuzzSuite } from "./fuzz.suite.js";
+import { SESSION_WAIT_MS, ran, suiteRun } from "./results.js";
 
-const here = dirname(fileURLToPath(import.meta.url));
-const repo = resolve(here, "../..");
-const required = process.env.KSCRIPT_REQUIRE_KERNEL === "1";
-const seeds = (process.env.FUZZ_SEEDS ?? "1").split(",").map(Number);
-const count = Number(process.env.FUZZ_COUNT ?? 2000);
-/** Per program under TCG on a busy 2-core host, with room for the boot and the shrinking. */
-const VM_TIMEOUT_S = 600 + Math.ceil((seeds.length * count) / 10);
-
-let skipReason: string | undefined;
-let fuzz: FuzzReport | undefined;
-let init = new Map<string, string>();
-let kernelLog = "";
+let run: { report: FuzzReport } | { skip: string } | undefined;
 
 beforeAll(async () => {
-  let image;
-  try {
-    image = prepareVm();
-  } catch (error) {
-    if (!(error instanceof VmUnavailable)) throw error;
-    if (required) throw new Error(`KSCRIPT_REQUIRE_KERNEL=1 but the fuzzer cannot run in the kernel: ${error.message}`);
-    skipReason = error.message;
-    return;
-  }
-  const out = runFolder("fuzz");
-  mkdirSync(out, { recursive: true });
-  const input: FuzzInput = {
-    seeds: seeds.map((seed) => ({ seed, emulator: emulator.run(Array.from({ length: count }, (_, i) => chunk(generate(seed, i).statements))) })),
-  };
-  writeFileSync(join(out, "fuzz-input.json"), JSON.stringify(input));
-  execFileSync(process.execPath, [join(repo, "node_modules/typescript/bin/tsc"), "-p", join(here, "fuzz/tsconfig.json"), "--outDir", join(out, "js")], {
-    stdio: "inherit",
-  });
-  await bootVm(image, { runner: join(out, "js/test/kernel/fuzz/main.js"), cwd: repo, out, timeoutSeconds: VM_TIMEOUT_S, console: "file" });
-  const read = (f: string): string => (existsSync(join(out, f)) ? readFileSync(join(out, f), "utf8") : "");
-  const text = read("fuzz-report.json");
-  fuzz = text ? (JSON.parse(text) as FuzzReport) : { seeds: [], budget: {} };
-  init = readInitLog(out);
-  kernelLog = `${read("console.log")}\n${read("dmesg.txt")}`;
-  const rows = fuzz.seeds.map((s) => `  seed ${s.seed}: ${s.programs} programs, ${s.differences.length} differences emulator↔kernel (${s.seconds.toFixed(0)} s)`);
-  console.log(`differential fuzzer in the kernel (logs in ${out}):\n${rows.join("\n")}`);
-}, (VM_TIMEOUT_S + 900) * 1000);
+  const suite = await suiteRun(fuzzSuite.name);
+  if ("skip" in suite) return void (run = suite);
+  const file = path.join(suite.dir, "fuzz-report.json");
+  const report = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as FuzzReport) : { seeds: [], budget: {} };
+  run = { report };
+  const rows = report.seeds.map((s) => `  seed ${s.seed}: ${s.programs} programs, ${s.differences.length} differences emulator↔kernel (${s.seconds.toFixed(0)} s)`);
+  console.log(`differential fuzzer in the kernel (logs in ${suite.dir}):\n${rows.join("\n")}`);
+}, SESSION_WAIT_MS);
 
-describe.each(seeds)("seed %i in kscript.ko", (seed) => {
-  it(`${count} programs print the same in the kernel as in the emulator`, ({ skip }) => {
-    if (skipReason !== undefined) skip(skipReason);
-    const s = fuzz?.seeds.find((x) => x.seed === seed);
-    expect(s, `seed ${seed} did not report (the guest panicked or timed out?)`).toBeDefined();
-    expect(s!.programs).toBe(count);
+describe.each(FUZZ_SEEDS)("seed %i in kscript.ko", (seed) => {
+  it(`${FUZZ_COUNT} programs print the same in the kernel as in the emulator`, ({ skip }) => {
+    const s = ran(run, skip).report.seeds.find((x) => x.seed === seed);
+    expect(s, `seed ${seed} did not report (the guest panicked or was stopped?)`).toBeDefined();
+    expect(s!.programs).toBe(FUZZ_COUNT);
     expect(s!.differences, s!.differences.join("\n")).toEqual([]);
   });
 });
@@ -71,18 +35,7 @@ describe.each(seeds)("seed %i in kscript.ko", (seed) => {
 describe("where a call's budget ends: the same in kscript.ko as in the emulator", () => {
   for (const c of BUDGET_CASES) {
     it(c.name, ({ skip }) => {
-      if (skipReason !== undefined) skip(skipReason);
-      expect(fuzz?.budget[c.name], "the case did not report").toEqual(emulatorOutcome(c));
+      expect(ran(run, skip).report.budget[c.name], "the case did not report").toEqual(emulatorOutcome(c));
     });
   }
-});
-
-describe("after the fuzzer", () => {
-  it("the runner and rmmod return 0, and the kernel log is clean", ({ skip }) => {
-    if (skipReason !== undefined) skip(skipReason);
-    expect(init.get("runner")).toBe("0");
-    expect(init.get("rmmod")).toBe("0");
-    const bad = kernelLog.split("\n").filter((l) => BAD_KERNEL_LOG.test(l));
-    expect(bad, bad.join("\n")).toEqual([]);
-  });
 });

@@ -1,6 +1,6 @@
 /**
- * The differential fuzzer's kernel runner in the VM (argv[2]: the out share). The host wrote each seed's
- * emulator results (fuzz-input.json); the same generated programs are loaded into kscript.ko through
+ * The differential fuzzer's kernel runner in the VM (argv[2]: the out share; argv[3]: fuzz-input.json, where
+ * the host wrote each seed's emulator results). The same generated programs are loaded into kscript.ko through
  * /dev/kscript, their `main` run by test-run, and each line compared with the emulator's. A difference is
  * shrunk against both backends (the emulator runs here for that) and written as a one-line reproducer to
  * fuzz-report.json.
@@ -13,7 +13,7 @@ import { chunk, compare, emulator, report } from "../../differential/programs.js
 import { FUZZ_PARAMETERS, type FuzzInput, type FuzzReport, kernelOutcome, kernelPrograms, setParameters } from "./kernel.js";
 
 const outDir = process.argv[2] ?? "/run/kscript-out";
-const input = JSON.parse(readFileSync(`${outDir}/fuzz-input.json`, "utf8")) as FuzzInput;
+const input = JSON.parse(readFileSync(process.argv[3] ?? `${outDir}/fuzz-input.json`, "utf8")) as FuzzInput;
 /** Differences shrunk per seed (each shrink runs the emulator under TCG); the rest are reported unshrunk. */
 const SHRINK_MAX = 10;
 
