@@ -109,6 +109,7 @@ export const BINDINGS: Readonly<Record<string, Binding>> = {
   xdplua: { targets: ["xdp"], members: ["udp_reply"] },
   rcu: { targets: ["xdp"], members: ["get", "set"] },
   data: { targets: ["xdp", "tls", "sock"], members: ["layout", "new"] },
+  time: { targets: ["xdp", "tls", "sock"], members: ["ns", "seconds"] },
 };
 
 /** What one `rcu` table holds: keys are integers or strings of 1..keyBytes bytes, string values at most valueBytes. */

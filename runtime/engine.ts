@@ -13,6 +13,7 @@ import { fengari, lauxlib, lua, lualib, to_jsstring, to_luastring } from "./feng
 import { measureLive } from "./heap.js";
 import { fromLua, pushValue, type LuaValue } from "./values.js";
 import { SharedRcu } from "./bindings/rcu.js";
+import { SettableClock } from "./bindings/time.js";
 
 /* eslint-disable @typescript-eslint/no-explicit-any -- Fengari's states and objects are untyped. */
 type LuaState = any;
@@ -331,6 +332,8 @@ export class Engine {
   readonly limits: Limits;
   readonly states: HookState[];
   readonly rcu = new SharedRcu();
+  /** What `time` reads in every state; tests set it. */
+  readonly clock = new SettableClock();
   readonly logs: string[] = [];
 
   constructor(
@@ -342,7 +345,7 @@ export class Engine {
     this.limits = { ...DEFAULT_LIMITS, ...Object.fromEntries(given) };
     this.states = [];
     for (let cpu = 0; cpu < (options.states ?? 1); cpu++) {
-      const state = new HookState(this, cpu, { rcu: this.rcu, cpu });
+      const state = new HookState(this, cpu, { rcu: this.rcu, clock: this.clock, cpu });
       state.load(code, options.chunkName);
       this.states.push(state);
     }

@@ -152,6 +152,7 @@ int kscript_xdp_entry(struct kscript_script *s, u8 *data, size_t len,
 void kscript_xdp_open(lua_State *L, struct kscript_script *s);
 void kscript_xdplua_open(lua_State *L, struct kscript_script *s);
 void kscript_rcu_open(lua_State *L, struct kscript_script *s);
+void kscript_time_open(lua_State *L, struct kscript_script *s);
 
 /* rcu.c: each script's table (targets with the rcu binding). */
 struct kscript_rcu_table;

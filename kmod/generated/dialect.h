@@ -46,12 +46,14 @@ enum kscript_target {
 #define KSCRIPT_BINDING_XDPLUA	(1U << KSCRIPT_XDP)
 #define KSCRIPT_BINDING_RCU	(1U << KSCRIPT_XDP)
 #define KSCRIPT_BINDING_DATA	((1U << KSCRIPT_XDP) | (1U << KSCRIPT_TLS) | (1U << KSCRIPT_SOCK))
+#define KSCRIPT_BINDING_TIME	((1U << KSCRIPT_XDP) | (1U << KSCRIPT_TLS) | (1U << KSCRIPT_SOCK))
 /* X(name, targets): each binding, opened by kscript_<name>_open(). */
 #define KSCRIPT_BINDINGS(X) \
 	X(xdp, KSCRIPT_BINDING_XDP) \
 	X(xdplua, KSCRIPT_BINDING_XDPLUA) \
 	X(rcu, KSCRIPT_BINDING_RCU) \
-	X(data, KSCRIPT_BINDING_DATA)
+	X(data, KSCRIPT_BINDING_DATA) \
+	X(time, KSCRIPT_BINDING_TIME)
 
 /* XDP verdicts by name (the values are uapi's XDP_*). */
 #define KSCRIPT_XDP_ABORTED	0

@@ -11,9 +11,16 @@ export interface RcuStore {
   set(key: RcuKey, value: RcuValue | undefined): boolean;
 }
 
+/** The monotonic clock `time` reads: nanoseconds since an arbitrary start that never goes back (boot, in the kernel). */
+export interface Clock {
+  ns(): bigint;
+}
+
 export interface BindingContext {
   /** The one `rcu` store of all per-CPU states. */
   rcu: RcuStore;
+  /** The one clock of all per-CPU states. */
+  clock: Clock;
   cpu: number;
   /** Set by `xdp.redirect` during the current call. */
   redirect?: number;

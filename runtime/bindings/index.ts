@@ -2,6 +2,7 @@
 import type { BindingContext } from "./context.js";
 import { install as installData } from "./data.js";
 import { install as installRcu } from "./rcu.js";
+import { install as installTime } from "./time.js";
 import { install as installXdp } from "./xdp.js";
 import { install as installXdplua } from "./xdplua.js";
 
@@ -9,6 +10,7 @@ import { install as installXdplua } from "./xdplua.js";
 export const BINDING_INSTALLERS: Readonly<Record<string, (L: any, ctx: BindingContext) => void>> = {
   data: installData,
   rcu: installRcu,
+  time: installTime,
   xdp: installXdp,
   xdplua: installXdplua,
 };

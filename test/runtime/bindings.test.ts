@@ -57,3 +57,25 @@ test("integers cross as numbers up to 2^53 and bigints beyond; what Lua cannot h
   expect(engine.state().call("callback", [1, 5], 1)).toEqual([5]);
   expect(lua.lua_gettop(engine.state().L)).toBe(0);
 });
+
+describe("time", () => {
+  const clock = (code: string) => new Engine(code, { target: "tls", chunkName: "t.lua", states: 2 });
+
+  test("follows the host's monotonic clock until a test sets it", () => {
+    const e = clock(`function now() return time.ns() end`);
+    const [a] = e.state().call("now", [], 1);
+    const [b] = e.state().call("now", [], 1);
+    expect(BigInt(b as number | bigint)).toBeGreaterThanOrEqual(BigInt(a as number | bigint));
+  });
+
+  test("a set clock stands still for every state, moves by advance, and seconds round down", () => {
+    const e = clock(`function now() return time.ns(), time.seconds() end`);
+    e.clock.set(5_999_999_999n);
+    expect(e.state(0).call("now", [], 2)).toEqual([5_999_999_999, 5]);
+    e.clock.advance(1);
+    expect(e.state(1).call("now", [], 2)).toEqual([6_000_000_000, 6]);
+    e.clock.set(2n ** 62n);
+    expect(e.state(0).call("now", [], 1)).toEqual([2n ** 62n]);
+    expect(() => e.clock.advance(-1)).toThrow(/never goes back/);
+  });
+});
