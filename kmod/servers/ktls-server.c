@@ -8,7 +8,7 @@
  * ktls-server PORT ROOT CERT KEY (--script FILE [--entry NAME] | --attach NAME)
  *             [--priority GNUTLS-PRIORITY]
  *
- * --script ships the text on every connection (the seed's LOADSCRIPT and
+ * --script ships the text on every connection (the original kTLS hook's LOADSCRIPT and
  * RECVENTRY); --attach names a script loaded once with `kscript deploy`.
  * Prints "listening PORT" when ready. One thread per connection.
  */

@@ -8,7 +8,7 @@
  *   ulp-server -p PORT -r ROOT (-a NAME | -s FILE.lua [-e ENTRY])
  *
  * -a attaches the script loaded with `kscript deploy` (ULP_ATTACH); -s ships
- * the script's text with the seed's ULP_LOADSCRIPT and ULP_ENTRYPOINT
+ * the script's text with ulp-lua's ULP_LOADSCRIPT and ULP_ENTRYPOINT
  * (entry "process" unless -e). One process per connection, so connections
  * run their hook calls side by side, each on its own Lua state.
  */
@@ -25,7 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The seed's ABI (DESIGN.md), and kscript's attach-by-name. */
+/* ulp-lua's ABI, and kscript's attach-by-name. */
 #define SOL_LUA		999
 #define ULP_LOADSCRIPT	1
 #define ULP_ENTRYPOINT	2

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0-only OR MIT
 /*
- * kscript's recv hook in kTLS, with the seed's socket options: after
+ * kscript's recv hook in kTLS, with the original kTLS Lua hook's socket options: after
  * decryption, the socket's script gets the plaintext of one recv and returns
  * code, file. Code 0 hands the bytes to the caller; any other code consumes
  * them and recv fails with EAGAIN, the caller then reads TLS_LUA_CODE and
@@ -173,7 +173,7 @@ int tls_lua_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		return -EFAULT;
 	}
 	arg[optlen] = '\0';
-	/* The seed passes strlen + 1: the text ends at the first NUL. */
+	/* The original's servers pass strlen + 1: the text ends at the first NUL. */
 	len = strnlen(arg, optlen);
 
 	lua = tls_lua_get(sk);

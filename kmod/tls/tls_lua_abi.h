@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * SOL_TLS options of kscript's tls.ko, shared by the module and the servers.
- * The seed's numbers (3, 4, 10, 11, 12) win over Linux 6.1's own 3
+ * The original kTLS hook's numbers (3, 4, 10, 11, 12) win over Linux 6.1's own 3
  * (TLS_TX_ZEROCOPY_RO) and 4 (TLS_RX_EXPECT_NO_PAD), which move to 103 and
  * 104 with unchanged meaning; TLS_LUA_ATTACH (13) is kscript's addition.
  */

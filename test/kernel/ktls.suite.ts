@@ -3,7 +3,7 @@
  * kmod/servers/ktls-server doing the handshake with GnuTLS and handing the keys to the kernel, and the
  * ktls-http router — a project made by `kscript init ktls-http` and built by the real CLI — deciding in
  * recvmsg. curl fetches files over HTTPS with each cipher the kernel offers, in TLS 1.2 and 1.3, with the
- * script deployed once and attached by name (TLS_LUA_ATTACH) and with the seed's TLS_LUA_LOADSCRIPT +
+ * script deployed once and attached by name (TLS_LUA_ATTACH) and with the original's TLS_LUA_LOADSCRIPT +
  * TLS_LUA_RECVENTRY; then a script that raises.
  */
 import { spawnSync } from "node:child_process";
@@ -23,7 +23,7 @@ const KTLS_CIPHERS: { name: string; curl: string }[] = [
 ];
 export const MODES = [
   { name: "attached by name", port: 8443, args: "--attach router" },
-  { name: "seed LOADSCRIPT", port: 8444, args: "--script dist/router.lua --entry recv" },
+  { name: "original LOADSCRIPT", port: 8444, args: "--script dist/router.lua --entry recv" },
 ];
 
 /** The shell commands for one cipher against one server: a kept-alive GET of two files and a 404, then junk. */

@@ -2,7 +2,7 @@
  * The socket ULP "lua" end to end: the sock-http-validate template, made by `kscript init` and built by the
  * real CLI, guards kmod/servers/ulp-server. curl's valid requests are served with the right bytes, invalid
  * ones are refused before the server reads them: with the script deployed once and attached by name
- * (ULP_ATTACH), and with the seed's ULP_LOADSCRIPT + ULP_ENTRYPOINT.
+ * (ULP_ATTACH), and with ulp-lua's ULP_LOADSCRIPT + ULP_ENTRYPOINT.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
@@ -43,7 +43,7 @@ export const ulpSuite: Suite = {
         get(8080, "-X BREW"),
         "kill $P1; wait $P1",
         "grep -c refused /run/attach.log",
-        `${server} -p 8081 -r ${www} -s dist/validate.lua -e process 2>/run/seed.log & P2=$!`,
+        `${server} -p 8081 -r ${www} -s dist/validate.lua -e process 2>/run/loadscript.log & P2=$!`,
         "listening 8081 $P2",
         get(8081, ""),
         get(8081, "-X BREW"),

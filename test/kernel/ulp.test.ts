@@ -1,6 +1,6 @@
 /**
  * The socket ULP "lua" in the kernel VM (ulp.suite.ts): valid requests served, invalid ones refused, attached
- * by name and loaded by the seed's options; a broken or failing script; a connection holding its Lua state.
+ * by name and loaded by ulp-lua's own options; a broken or failing script; a connection holding its Lua state.
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { BAD_KERNEL_LOG } from "./session.js";
@@ -14,7 +14,7 @@ beforeAll(async () => {
 }, SESSION_WAIT_MS);
 
 describe("the socket ULP lua in the kernel VM", () => {
-  it("serves valid requests and refuses invalid ones, attached by name and loaded by the seed's options", ({ skip }) => {
+  it("serves valid requests and refuses invalid ones, attached by name and loaded by ulp-lua's own options", ({ skip }) => {
     const out = ran(run, skip).log;
     const sections = out.split("[status");
     expect(out).toMatch(/deployed 'validate' \(sock, \d+ bytes\)/);
