@@ -72,7 +72,14 @@ describe("where a call's budget ends: the same in kscript.ko as in the emulator"
   for (const c of BUDGET_CASES) {
     it(c.name, ({ skip }) => {
       if (skipReason !== undefined) skip(skipReason);
-      expect(fuzz?.budget[c.name], "the case did not report").toEqual(emulatorOutcome(c));
+      const kernel = fuzz?.budget[c.name];
+      const emulated = emulatorOutcome(c);
+      expect(kernel, "the case did not report").toBeDefined();
+      if (c.clockMayEndIt && /time budget exceeded$/.test(kernel!.error)) {
+        expect(Number(kernel!.count)).toBeLessThanOrEqual(Number(emulated.count));
+      } else {
+        expect(kernel).toEqual(emulated);
+      }
     });
   }
 });
