@@ -253,18 +253,18 @@ static int klua_math_abs(lua_State *L)
 	return 1;
 }
 
+/* As Lua 5.3's: of any values that '<' orders (strings, metamethods). */
 static int klua_math_minmax(lua_State *L, bool max)
 {
-	int i, n = lua_gettop(L);
-	lua_Integer best = luaL_checkinteger(L, 1);
+	int i, best = 1, n = lua_gettop(L);
 
+	luaL_argcheck(L, n >= 1, 1, "value expected");
 	for (i = 2; i <= n; i++) {
-		lua_Integer v = luaL_checkinteger(L, i);
-
-		if (max ? v > best : v < best)
-			best = v;
+		if (max ? lua_compare(L, best, i, LUA_OPLT) :
+			  lua_compare(L, i, best, LUA_OPLT))
+			best = i;
 	}
-	lua_pushinteger(L, best);
+	lua_pushvalue(L, best);
 	return 1;
 }
 
@@ -411,9 +411,9 @@ void kscript_lua_nogc(lua_State *L, int arg)
 /*
  * l_sprintf of string.format's conversions (%d %i %o %u %x %X with "ll",
  * %c, %s) and tostring's "%lld", as C and glibc compute them: flags "-+ #0",
- * width, precision. The kernel's vsnprintf differs ("%05.3d" pads with
- * zeros, "%.0d" of 0 is "0", "%#x" of 0 is "0x0", "%#.3o" of 8 is "0010",
- * flags on %s). Anything else ("%p", "0x%llx") goes to vsnprintf.
+ * width, precision. The kernel's vsnprintf differs from C on some of them
+ * (the 0 flag with a precision, precision 0 of 0, "%#x" of 0, "%#o" with a
+ * precision, flags of %s). Anything else ("%p", "0x%llx") goes to vsnprintf.
  */
 int kscript_lua_sprintf(char *buf, size_t size, const char *fmt, ...)
 {
@@ -444,11 +444,14 @@ int kscript_lua_sprintf(char *buf, size_t size, const char *fmt, ...)
 	if (*p == '.')
 		for (prec = 0, p++; *p >= '0' && *p <= '9'; p++)
 			prec = prec * 10 + *p - '0';
-	if (p[0] == 'l' && p[1] == 'l' && p[2] && strchr("diouxX", p[2]))
-		p += 2;
-	else if (p[0] != 'c' && p[0] != 's')
-		p = "";
-	conv = fmt[0] == '%' && !p[1] ? p[0] : 0;
+	if (p[0] == 'l' && p[1] == 'l' && p[2] && strchr("diouxX", p[2]) && !p[3])
+		conv = p[2];
+	else if ((p[0] == 'c' || p[0] == 's') && !p[1])
+		conv = p[0];
+	else
+		conv = 0;
+	if (fmt[0] != '%')
+		conv = 0;
 
 	va_start(ap, fmt);
 	if (!conv) {

@@ -168,7 +168,13 @@ class Gen {
         case 6:
           return `string.rep(${this.str()}, ${r.pick(["0", "1", "2", "3", "-1"])}, ${this.str()})`;
         case 7:
-          return r.pick([`string.reverse(${this.str()})`, `string.upper(${this.str()})`, `string.lower(${this.str()})`]);
+          return r.pick([
+            `string.reverse(${this.str()})`,
+            `string.upper(${this.str()})`,
+            `string.lower(${this.str()})`,
+            `math.max(${this.str()}, ${this.str()})`,
+            `math.min(${this.str()}, ${this.str()}, ${this.str()})`,
+          ]);
         case 8:
           return `string.char(${Array.from({ length: r.int(4) }, () => String(r.int(256))).join(", ")})`;
         case 9:

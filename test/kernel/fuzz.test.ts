@@ -35,7 +35,15 @@ describe.each(FUZZ_SEEDS)("seed %i in kscript.ko", (seed) => {
 describe("where a call's budget ends: the same in kscript.ko as in the emulator", () => {
   for (const c of BUDGET_CASES) {
     it(c.name, ({ skip }) => {
-      expect(ran(run, skip).report.budget[c.name], "the case did not report").toEqual(emulatorOutcome(c));
+      const kernel = ran(run, skip).report.budget[c.name];
+      const emulated = emulatorOutcome(c);
+      expect(kernel, "the case did not report").toBeDefined();
+      // xdp's wall clock (100 ms) may end a call before its instruction cap on a slow guest: never later.
+      if (c.clockMayEndIt && /time budget exceeded$/.test(kernel!.error)) {
+        expect(Number(kernel!.count)).toBeLessThanOrEqual(Number(emulated.count));
+      } else {
+        expect(kernel).toEqual(emulated);
+      }
     });
   }
 });
