@@ -1,7 +1,7 @@
 /**
  * The test API (`kscript/testing`): load a hook — its TypeScript, built on the fly, or a package on disk —
- * into the local engine and drive it with bytes. A Lua error, a budget/memory/stack overrun or a 64-bit
- * divergence throws a HookError whose message starts with the TypeScript file and line.
+ * into the local engine (or, under `kscript test --kernel`, kscript.ko) and drive it with bytes. A Lua error
+ * or a budget/memory/stack overrun throws a HookError whose message starts with the TypeScript file and line.
  */
 import fs from "node:fs";
 import path from "node:path";

@@ -35,7 +35,7 @@ describe("the socket ULP lua in the kernel VM", () => {
     expect(out).toMatch(/kscript: ulp: ulp:\d+: '\)' expected/);
     // The erroring script passes the request through to the server, which answers the method it lacks.
     expect(sections.filter((s) => s.includes("code=405 curl=0")).length, out).toBe(2);
-    expect(out).toMatch(/validate\s+\d+\s+1\s+0\s+0\s+2\s+\d+\s+validate: all 2 Lua states are in use \(pool_max\)/);
+    expect(out).toMatch(/validate\s+\d+\s+1\s+0\s+0\s+2\s+\d+\s+\d+\s+\d+\s+\d+\s+validate: all 2 Lua states are in use \(pool_max\)/);
     expect(out).not.toMatch(BAD_KERNEL_LOG);
   });
 });

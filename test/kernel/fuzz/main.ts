@@ -17,6 +17,8 @@ const input = JSON.parse(readFileSync(process.argv[3] ?? `${outDir}/fuzz-input.j
 /** Differences shrunk per seed (each shrink runs the emulator under TCG); the rest are reported unshrunk. */
 const SHRINK_MAX = 10;
 
+// The module's parameters as this suite found them, put back at its end for the suites after it.
+const found = Object.fromEntries(Object.keys(FUZZ_PARAMETERS).map((p) => [p, Number(readFileSync(`/sys/module/kscript/parameters/${p}`, "utf8"))]));
 setParameters(FUZZ_PARAMETERS);
 const fd = openDevice();
 const kernel = kernelPrograms(fd);
@@ -45,3 +47,4 @@ for (const { seed, emulator: expected } of input.seeds) {
   writeFileSync(`${outDir}/fuzz-report.json`, JSON.stringify(out));
 }
 closeDevice(fd);
+setParameters(found);

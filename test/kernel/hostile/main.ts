@@ -11,6 +11,7 @@ import { fileURLToPath } from "node:url";
 import { KscriptError, type RunResult, closeDevice, list, load, openDevice, stats, testRun, unload } from "../../../device/client.js";
 import { HEADER_SIZE, Op, decodeReply, encodeRequest } from "../../../device/protocol.js";
 import { BUDGET, CASES, type HostileCase, type HostileResult, LIMITS, PRELUDE, type Phase, SCENARIOS } from "./cases.js";
+import { XDP_CEILINGS, type Limits } from "../../../common/dialect.js";
 
 const outDir = process.argv[2] ?? "/run/kscript-out";
 const fd = openDevice();
@@ -36,6 +37,20 @@ function newLogLines(): string[] {
       throw err;
     }
   }
+}
+
+/**
+ * What a script asks for in this phase: the phase's ceilings themselves (module parameters cap, the load asks),
+ * cut to the xdp ceilings for an xdp script, which are fixed.
+ */
+function limitsFor(phase: Phase, target: string): Partial<Limits> {
+  const l = LIMITS[phase];
+  const xdp = target === "xdp";
+  return {
+    instructions: xdp ? Math.min(l.insn_limit, XDP_CEILINGS.instructions) : l.insn_limit,
+    memory: l.mem_limit,
+    time: xdp ? Math.min(l.time_limit_ms, XDP_CEILINGS.time) : l.time_limit_ms,
+  };
 }
 
 function setLimits(phase: Phase): void {
@@ -66,7 +81,7 @@ const slackMs = (phase: Phase): number => Math.max(2500, LIMITS[phase].time_limi
 
 function hostileCase(c: HostileCase, phase: Phase, index: number): { detail: string; ms: number } {
   const name = `h${index}`;
-  load(fd, { name, target: c.target ?? "tls", script: PRELUDE + c.script });
+  load(fd, { name, target: c.target ?? "tls", script: PRELUDE + c.script, limits: limitsFor(phase, c.target ?? "tls") });
   try {
     const t0 = performance.now();
     const r = testRun(fd, name, "x", c.fn === "" ? {} : { fn: c.fn ?? "hostile" });
@@ -219,7 +234,7 @@ const scenarios: Record<string, (phase: Phase) => Promise<string> | string> = {
   },
 
   "unload of a state filled to its cap": (phase) => {
-    load(fd, { name: "full", target: "tls", script: PRELUDE + "keep = {} function hostile() local k = 0 while true do k = k + 1 keep[k] = { k } end end" });
+    load(fd, { name: "full", target: "tls", script: PRELUDE + "keep = {} function hostile() local k = 0 while true do k = k + 1 keep[k] = { k } end end", limits: limitsFor(phase, "tls") });
     const r = testRun(fd, "full", "x", { fn: "hostile" });
     failure(r, /not enough memory|budget exceeded/);
     const held = stats(fd, "full").memory;

@@ -204,7 +204,7 @@ async function main(): Promise<void> {
     const deployed = cliOk("dns", `deploy ${dnsProject}/dist/dns.kscript.json --xdp d0`);
     check(/xdpgeneric/.test(sh("ip -n dns link show d0")), "program on d0", sh("ip -n dns link show d0"));
     const ls = cliOk("dns", "ls");
-    check(/dns\s+xdp\s+callback\s+\d+\s+d0$/m.test(ls), "kscript ls shows the interface", ls);
+    check(/dns\s+xdp\s+callback\s+\d+\s+\d+\s+\d+\s+\d+\s+d0$/m.test(ls), "kscript ls shows the limits and the interface", ls);
     cliOk("dns", `rcu set dns example.test/1 "300 0 192.0.2.10"`);
     cliOk("dns", `rcu set dns www.example.test/1 "300 0 192.0.2.11 192.0.2.12"`);
     cliOk("dns", `rcu set dns example.test/28 "300 0 2001:db8:0:0:0:0:0:10"`);
