@@ -1,7 +1,7 @@
 import { configDefaults, defineConfig } from "vitest/config";
 
 /** Files only the full suite (`npm test`) runs: each is slow for what it adds to the edit loop (see each file). */
-const FULL_ONLY = ["test/templates/own-tests.test.ts", "test/package/**/*.test.ts"];
+const FULL_ONLY = ["test/templates/own-tests.test.ts", "test/templates/fixtures.test.ts", "test/package/**/*.test.ts"];
 
 export default defineConfig({
   test: {

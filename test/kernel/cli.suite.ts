@@ -44,19 +44,27 @@ export const cliSuite: Suite = {
   },
 };
 
-/** A copy of the fixture project whose kscript.json asks for 1000 instructions per call, in the session's folder. */
-function tightProject(work: string): string {
-  const dir = path.join(work, "limits");
-  if (!fs.existsSync(dir)) fs.cpSync(path.join(packageRoot, "test", "fixtures", "limits"), dir, { recursive: true });
+/** A copy of a fixture project (test/fixtures/<name>) in the session's folder. */
+function fixtureProject(work: string, name: string): string {
+  const dir = path.join(work, name);
+  if (!fs.existsSync(dir)) fs.cpSync(path.join(packageRoot, "test", "fixtures", name), dir, { recursive: true });
   return dir;
 }
 
+/** The limits fixture asks for 1000 instructions per call (kscript.json). */
+const tightProject = (work: string) => fixtureProject(work, "limits");
+
+/** A fixture project's own tests through `kscript test --kernel`, as for the templates. */
+const fixtureSuite = (name: string, lane: Suite["lane"]): Suite => ({
+  name,
+  lane,
+  prepare: async ({ work }) => ({ cwd: work, script: `kscript test --kernel ${fixtureProject(work, name)}\n` }),
+});
+
 /** The package's budget reaches the kernel: the same test file stops the loop there as in the emulator. */
-export const limitsSuite: Suite = {
-  name: "limits",
-  lane: "a",
-  prepare: async ({ work }) => ({ cwd: work, script: `kscript test --kernel ${tightProject(work)}\n` }),
-};
+export const limitsSuite = fixtureSuite("limits", "a");
+/** 64-bit integer work (hashes, CRC32, TCP sequence numbers, wire addresses) gives the emulator's answers. */
+export const int64Suite = fixtureSuite("int64", "c");
 
 /**
  * Every template's own tests, unchanged, against the real module: what passed in the emulator must pass here.
