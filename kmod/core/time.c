@@ -4,6 +4,8 @@
  * the clock source; time.seconds() is the coarse second the timekeeping core
  * keeps, which costs no clock read. Both are safe in softirq (the xdp hook).
  */
+#include <linux/kernel.h>
+#include <linux/ktime.h>
 #include <linux/timekeeping.h>
 #include "kscript.h"
 
