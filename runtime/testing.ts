@@ -67,7 +67,7 @@ export interface Hook {
   readonly engine: Engine | undefined;
   /** Lines the hook printed, all states together. */
   readonly logs: string[];
-  /** The shared `rcu` table, to seed or inspect from the test. */
+  /** The shared `rcu` table, to fill or inspect from the test. */
   readonly rcu: { get(key: RcuKey): RcuValue | undefined; set(key: RcuKey, value: RcuValue | undefined): void };
   runXdp(packet: Uint8Array, options?: RunOptions & { arg?: Uint8Array }): XdpResult;
   runRecv(msg: Uint8Array | string, options?: RunOptions): RecvResult;

@@ -6,10 +6,10 @@
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot, sdkPackage } from "../../common/paths.js";
+import { packageRoot } from "../../common/paths.js";
+import { sdkProject } from "../helpers/sdk-project.js";
 import { TsServer, type CodeFix, type Location, type ServerDiagnostic } from "../helpers/tsserver.js";
 
 const HOOK = `import type { Data } from "kscript/data";
@@ -24,21 +24,13 @@ export function callback(pkt: Data): Action {
 `;
 
 describe("the language-service plugin in tsserver", () => {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-tsserver-"));
+  const dir = sdkProject("kscript-tsserver-");
   const file = path.join(dir, "src", "hook.ts");
   let server: TsServer;
   /** The hook as the editor holds it, fixes applied. */
   let text = HOOK;
 
   beforeAll(async () => {
-    fs.mkdirSync(path.join(dir, "src"));
-    fs.mkdirSync(path.join(dir, "node_modules", "@typescript-to-lua"), { recursive: true });
-    fs.symlinkSync(packageRoot, path.join(dir, "node_modules", sdkPackage.name));
-    fs.symlinkSync(
-      path.join(packageRoot, "node_modules", "@typescript-to-lua", "language-extensions"),
-      path.join(dir, "node_modules", "@typescript-to-lua", "language-extensions"),
-    );
-    fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ extends: `${sdkPackage.name}/tsconfig.base.json`, include: ["src"] }));
     fs.writeFileSync(
       path.join(dir, "kscript.json"),
       JSON.stringify({ hooks: [{ entry: "src/hook.ts", target: "xdp" }, { entry: "src/refuse.ts", target: "sock" }] }),

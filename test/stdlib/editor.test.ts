@@ -4,22 +4,13 @@
  * the dialect lacks are type errors, before any kscript command runs.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
-import { packageRoot, sdkPackage } from "../../common/paths.js";
+import { sdkProject } from "../helpers/sdk-project.js";
 
 function projectWithKscriptInstalled(source: string): ts.Program {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-editor-"));
-  fs.mkdirSync(path.join(dir, "node_modules", "@typescript-to-lua"), { recursive: true });
-  fs.symlinkSync(packageRoot, path.join(dir, "node_modules", sdkPackage.name));
-  fs.symlinkSync(
-    path.join(packageRoot, "node_modules", "@typescript-to-lua", "language-extensions"),
-    path.join(dir, "node_modules", "@typescript-to-lua", "language-extensions"),
-  );
-  fs.writeFileSync(path.join(dir, "tsconfig.json"), JSON.stringify({ extends: `${sdkPackage.name}/tsconfig.base.json`, include: ["src"] }));
-  fs.mkdirSync(path.join(dir, "src"));
+  const dir = sdkProject("kscript-editor-");
   fs.writeFileSync(path.join(dir, "src", "hook.ts"), source);
   const config = ts.getParsedCommandLineOfConfigFile(path.join(dir, "tsconfig.json"), {}, {
     ...ts.sys,

@@ -3,10 +3,11 @@
  * failure and may return a line of measurements. The host test (../vm.test.ts) makes one vitest case per name.
  */
 import assert from "node:assert/strict";
-import { fork, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { closeSync, constants, openSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
+import { forkWorker } from "./fork-worker.js";
 import { DEFAULT_LIMITS, KERNEL_CEILINGS, XDP_CEILINGS } from "../../../common/dialect.js";
 import {
   KscriptError,
@@ -98,17 +99,7 @@ function settle(): void {
 
 const WORKER = fileURLToPath(new URL("./worker.js", import.meta.url));
 
-/** A worker process (worker.ts): `started` once it is about to call, `done` with its output line. */
-function spawnWorker(args: string[]): { started: Promise<void>; done: Promise<string> } {
-  const child = fork(WORKER, args, { stdio: ["ignore", "pipe", "inherit", "ipc"] });
-  const started = new Promise<void>((resolve) => child.once("message", () => resolve()));
-  const done = new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("exit", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`worker ${args.join(" ")} exited ${code}: ${out}`))));
-  });
-  return { started, done };
-}
+const spawnWorker = (args: string[]) => forkWorker(WORKER, args);
 
 const XDP = `
 function callback(pkt, arg)

@@ -5,9 +5,9 @@
  * or Oops in the kernel log, `ls` answers, and the stats count the failure. vm/init.sh then unloads the module.
  */
 import assert from "node:assert/strict";
-import { fork } from "node:child_process";
 import { appendFileSync, closeSync, constants, openSync, readFileSync, readSync, writeFileSync, writeSync } from "node:fs";
 import { fileURLToPath } from "node:url";
+import { forkWorker } from "../guest/fork-worker.js";
 import { KscriptError, type RunResult, closeDevice, list, load, openDevice, stats, testRun, unload } from "../../../device/client.js";
 import { HEADER_SIZE, Op, decodeReply, encodeRequest } from "../../../device/protocol.js";
 import { BUDGET, CASES, type HostileCase, type HostileResult, LIMITS, PRELUDE, type Phase, SCENARIOS } from "./cases.js";
@@ -117,16 +117,7 @@ function kscriptError(fn: () => unknown, code: string, message?: RegExp): void {
   assert.fail(`expected ${code}`);
 }
 
-function worker(args: string[]): { started: Promise<void>; done: Promise<string> } {
-  const child = fork(WORKER, args, { stdio: ["ignore", "pipe", "inherit", "ipc"] });
-  const started = new Promise<void>((resolve) => child.once("message", () => resolve()));
-  const done = new Promise<string>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (d: Buffer) => (out += d.toString()));
-    child.on("exit", (code) => (code === 0 ? resolve(out.trim()) : reject(new Error(`worker ${args.join(" ")} exited ${code}: ${out}`))));
-  });
-  return { started, done };
-}
+const worker = (args: string[]) => forkWorker(WORKER, args);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
