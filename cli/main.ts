@@ -222,10 +222,8 @@ async function startVm(): Promise<VmImage | undefined> {
  */
 async function testInKernel(root: string, vitestArgs: string[]): Promise<number> {
   if (fs.existsSync("/dev/kscript")) {
-    const { BACKEND_ENV } = await import("../runtime/backends/index.js");
-    const { runTests } = await import("../runtime/run-tests.js");
-    process.env[BACKEND_ENV] = "kernel";
-    return await runTests(root, vitestArgs);
+    const { runTestsInKernel } = await import("../runtime/run-tests.js");
+    return await runTestsInKernel(root, vitestArgs);
   }
   const image = await startVm();
   if (image === undefined) return 1;

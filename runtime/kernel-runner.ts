@@ -5,14 +5,12 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { runTests } from "./run-tests.js";
-import { BACKEND_ENV } from "./backends/index.js";
+import { runTestsInKernel } from "./run-tests.js";
 
 const [out, project, ...vitestArgs] = process.argv.slice(2);
-process.env[BACKEND_ENV] = "kernel";
 let code = 1;
 try {
-  code = await runTests(project, vitestArgs);
+  code = await runTestsInKernel(project, vitestArgs);
 } finally {
   fs.writeFileSync(path.join(out, "exit-code"), `${code}\n`);
 }

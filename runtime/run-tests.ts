@@ -12,6 +12,7 @@ import { parseCLI, startVitest } from "vitest/node";
 import { PROJECT_ROOT_ENV } from "./testing.js";
 import { BACKEND_ENV } from "./backends/index.js";
 import { packageRoot } from "../common/paths.js";
+import { KscriptError, closeDevice, list, openDevice, unload } from "../device/client.js";
 
 /** A module of this kscript: the .ts in a checkout, the .js in a built package (`from` is relative to runtime/). */
 function ownModule(from: string): string {
@@ -62,5 +63,33 @@ export async function runTests(dir: string, vitestArgs: readonly string[]): Prom
     process.exitCode = previousExit;
     if (previousRoot === undefined) delete process.env[PROJECT_ROOT_ENV];
     else process.env[PROJECT_ROOT_ENV] = previousRoot;
+  }
+}
+
+/** Names the kernel backend gives the scripts it loads: `<package>-<pid>-<n>`. */
+const TEST_SCRIPT = /-\d+-\d+$/;
+
+/**
+ * The project's tests against the loaded kscript.ko (`kscript test --kernel`): `loadHook` on the kernel
+ * backend. What the tests loaded is unloaded afterwards here: vitest stops its workers with SIGTERM and kills
+ * them soon after, which under emulation can come before a worker's own unload at exit.
+ */
+export async function runTestsInKernel(dir: string, vitestArgs: readonly string[]): Promise<number> {
+  process.env[BACKEND_ENV] = "kernel";
+  const fd = openDevice();
+  const before = new Set(list(fd).map((s) => s.name));
+  try {
+    return await runTests(dir, vitestArgs);
+  } finally {
+    for (const { name } of list(fd)) {
+      if (before.has(name) || !TEST_SCRIPT.test(name)) continue;
+      try {
+        unload(fd, name);
+      } catch (error) {
+        // A worker that was still exiting may have unloaded it meanwhile.
+        if (!(error instanceof KscriptError && error.code === "ENOENT")) throw error;
+      }
+    }
+    closeDevice(fd);
   }
 }

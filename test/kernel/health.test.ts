@@ -38,12 +38,6 @@ describe.each(LANES)("kernel VM %s", (lane) => {
     const { status, log } = ran(suites.get(name), skip);
     expect(status, `no status (the VM stopped during the suite?)\n${log}`).toBeDefined();
     expect(status!.stopped, log).toBeUndefined();
-    // Known leak, left to the kernel backend (runtime/backends/kernel.ts): it unloads a test process's scripts
-    // on exit, but vitest stops its workers with SIGTERM and SIGKILLs them 500 ms later, which under TCG can
-    // come first. The runner clears them; any other leftover fails here.
-    const testKernel = name.startsWith("template-") || name === "limits" || name === "int64"; // `kscript test --kernel`
-    const known = (c: string) => testKernel && c.startsWith("script ");
-    for (const c of status!.cleared.filter(known)) console.warn(`${name} left ${c} (cleared)`);
-    expect(status!.cleared.filter((c) => !known(c))).toEqual([]);
+    expect(status!.cleared).toEqual([]);
   });
 });
