@@ -142,8 +142,9 @@ const scenarios: Record<string, (phase: Phase) => Promise<string> | string> = {
     return `both loads refused in ${ms.toFixed(0)} ms`;
   },
 
-  "unload while a hostile call is in flight": async () => {
-    load(fd, { name: "inflight", target: "tls", script: PRELUDE + "function hostile() xpcall(function() while true do end end, function() while true do end end) end" });
+  "unload while a hostile call is in flight": async (phase) => {
+    // The phase's limits: the dialect's default budget (1M instructions) can run out under TCG before the unload.
+    load(fd, { name: "inflight", target: "tls", script: PRELUDE + "function hostile() xpcall(function() while true do end end, function() while true do end end) end", limits: limitsFor(phase, "tls") });
     const w = worker(["inflight"]);
     await w.started;
     await sleep(200);
