@@ -46,6 +46,7 @@ export async function laneRun(lane: Lane): Promise<LaneRun | { skip: string }> {
   const { file } = await session();
   if (file.skip !== undefined) return { skip: file.skip };
   if (file.error !== undefined) throw new Error(file.error);
+  if (!Object.values(file.suites).includes(lane)) return { skip: `no suite of lane ${lane} is selected by KSCRIPT_SUITES` };
   const share = file.lanes[lane];
   if (share === undefined) throw new Error(`lane ${lane} did not run`);
   const read = (f: string) => (existsSync(f) ? readFileSync(f, "utf8") : "");
@@ -55,6 +56,7 @@ export async function laneRun(lane: Lane): Promise<LaneRun | { skip: string }> {
 /** A suite's results, or the reason the kernel tests skip here. */
 export async function suiteRun(name: string): Promise<SuiteRun | { skip: string }> {
   const { file } = await session();
+  if (!(name in file.suites)) return { skip: `suite ${name} is not selected by KSCRIPT_SUITES` };
   const lane = await laneRun(file.suites[name]);
   if ("skip" in lane) return lane;
   const dir = path.join(file.lanes[file.suites[name]]!, name);

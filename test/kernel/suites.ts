@@ -8,4 +8,19 @@ import { ulpSuite } from "./ulp.suite.js";
 import { vmSuite } from "./vm.suite.js";
 import { xdpSuite } from "./xdp.suite.js";
 
-export const SUITES: Suite[] = [vmSuite, cliSuite, limitsSuite, ulpSuite, ...templateSuites, xdpSuite, ktlsSuite, hostileSuite, fuzzSuite, int64Suite];
+export const ALL_SUITES: Suite[] = [vmSuite, cliSuite, limitsSuite, ulpSuite, ...templateSuites, xdpSuite, ktlsSuite, hostileSuite, fuzzSuite, int64Suite];
+
+/**
+ * The suites this run boots for: all of them, or those KSCRIPT_SUITES names (comma-separated; a name ending in
+ * `*` is a prefix, e.g. `template-*`), for the edit loop on one suite. The others' tests skip, saying why.
+ */
+export function selectedSuites(filter = process.env.KSCRIPT_SUITES): Suite[] {
+  if (!filter) return ALL_SUITES;
+  const patterns = filter.split(",").map((p) => p.trim()).filter(Boolean);
+  const picked = ALL_SUITES.filter((s) => patterns.some((p) => (p.endsWith("*") ? s.name.startsWith(p.slice(0, -1)) : s.name === p)));
+  const unknown = patterns.filter((p) => !ALL_SUITES.some((s) => (p.endsWith("*") ? s.name.startsWith(p.slice(0, -1)) : s.name === p)));
+  if (unknown.length > 0) throw new Error(`KSCRIPT_SUITES names no suite: ${unknown.join(", ")} (the suites: ${ALL_SUITES.map((s) => s.name).join(", ")})`);
+  return picked;
+}
+
+export const SUITES: Suite[] = selectedSuites();
