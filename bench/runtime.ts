@@ -1,7 +1,9 @@
 /**
- * Emulator vs native Lua on the same bundle and the same packets, in one run: prints packets/s for the
- * local engine (Fengari, patched) and for Debian's lua5.3 with bench/runtime-shim.lua standing in for the
- * bindings, and their ratio. Target: the emulator at 1/8 of native or better.
+ * Emulator vs native Lua on the same bundle and the same packets, in one run: prints packets per CPU second
+ * for the local engine (Fengari, patched) and for Debian's lua5.3 with bench/runtime-shim.lua standing in for
+ * the bindings, and their ratio. Both sides count the CPU time of their own process (Node's: every thread,
+ * the collector's included; lua5.3's: os.clock), so a busy machine slows both alike. Target: the emulator at
+ * 1/5 of native or better.
  *
  *   npm run build && node dist/bench/runtime.js [seconds-per-side]
  */
@@ -47,13 +49,18 @@ for (const p of traffic) {
   const a = hook.runXdp(p).action;
   emulatorActions.set(a, (emulatorActions.get(a) ?? 0) + 1);
 }
+/** CPU seconds this process has used, all threads. */
+const cpuSeconds = () => {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+};
 let emulated = 0;
-const start = performance.now();
-while (performance.now() - start < seconds * 1000) {
+const start = cpuSeconds();
+while (cpuSeconds() - start < seconds) {
   for (const p of traffic) hook.runXdp(p);
   emulated += traffic.length;
 }
-const emulatorRate = emulated / ((performance.now() - start) / 1000);
+const emulatorRate = emulated / (cpuSeconds() - start);
 
 // Native: the same bundle text and packets in lua5.3.
 const luaString = (b: Uint8Array) => `"${Array.from(b, (x) => `\\${x}`).join("")}"`;
@@ -80,7 +87,7 @@ if (emulatorCounts !== nativeCounts) throw new Error(`verdicts differ: emulator 
 
 const ratio = emulatorRate / nativeRate;
 console.log(`bundle ${pkg.name}.lua: ${pkg.manifest.size} bytes; ${traffic.length} packets; verdicts (aborted,drop,pass,tx,redirect) ${nativeCounts} on both`);
-console.log(`emulator (Fengari, patched): ${Math.round(emulatorRate).toLocaleString("en")} packets/s`);
-console.log(`native lua5.3 + shim:        ${Math.round(nativeRate).toLocaleString("en")} packets/s`);
+console.log(`emulator (Fengari, patched): ${Math.round(emulatorRate).toLocaleString("en")} packets per CPU second`);
+console.log(`native lua5.3 + shim:        ${Math.round(nativeRate).toLocaleString("en")} packets per CPU second`);
 fs.rmSync(dir, { recursive: true, force: true });
-console.log(`ratio emulator/native: 1/${(1 / ratio).toFixed(1)} (${ratio.toFixed(3)}); target 1/8 or better: ${ratio >= 1 / 8 ? "met" : "NOT met"}`);
+console.log(`ratio emulator/native: 1/${(1 / ratio).toFixed(1)} (${ratio.toFixed(3)}); target 1/5 or better: ${ratio >= 1 / 5 ? "met" : "NOT met"}`);

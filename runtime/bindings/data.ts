@@ -125,12 +125,15 @@ function readBits(bytes: Uint8Array, f: Field): bigint {
   return f.length === 64 ? BigInt.asIntN(64, v) : v;
 }
 
-/** The common case without BigInt: a big-endian field of at most 31 bits (at most 5 bytes, exact in a double). */
-function readSmall(bytes: Uint8Array, f: Field): number {
+/**
+ * The common case without BigInt: a big-endian field of at most 31 bits (at most 5 bytes, exact in a double),
+ * of the window starting at byte `base` of `bytes`.
+ */
+function readSmall(bytes: Uint8Array, base: number, f: Field): number {
   const first = f.offset >> 3;
   const last = (f.offset + f.length - 1) >> 3;
   let v = 0;
-  for (let i = first; i <= last; i++) v = v * 256 + bytes[i];
+  for (let i = first; i <= last; i++) v = v * 256 + bytes[base + i];
   const pad = (last + 1) * 8 - (f.offset + f.length);
   return Math.floor(v / 2 ** pad) % 2 ** f.length;
 }
@@ -160,6 +163,19 @@ function checkRange(L: any, ref: DataRef, offset: number, size: number): Uint8Ar
   return ref.view();
 }
 
+/**
+ * Field and method names as JavaScript strings, by the bytes of the Lua string (one array per Lua string
+ * object, so a name in a hook's constants is decoded once, not on every packet).
+ */
+const names = new WeakMap<Uint8Array, string>();
+function nameAt(L: any, idx: number): string | undefined {
+  if (lua.lua_type(L, idx) !== lua.LUA_TSTRING) return undefined;
+  const bytes = lua.lua_tolstring(L, idx) as Uint8Array;
+  let name = names.get(bytes);
+  if (name === undefined) names.set(bytes, (name = lua.lua_tojsstring(L, idx)));
+  return name;
+}
+
 const METHODS: Record<string, (L: any) => number> = {
   layout(L) {
     const ref = checkData(L, 1);
@@ -182,7 +198,8 @@ const METHODS: Record<string, (L: any) => number> = {
   getbyte(L) {
     const ref = checkData(L, 1);
     const o = pos(lauxlib.luaL_checkinteger(L, 2));
-    lua.lua_pushinteger(L, checkRange(L, ref, o, 1)[o]);
+    if (o < 0 || o >= ref.length) lauxlib.luaL_argerror(L, 2, to_luastring("out of bounds"));
+    lua.lua_pushinteger(L, ref.buf.bytes[ref.offset + o]);
     return 1;
   },
   getuint16(L) {
@@ -218,6 +235,9 @@ const METHODS: Record<string, (L: any) => number> = {
     return 1;
   },
 };
+
+// Looked up by names a hook chooses: `pkt.constructor` must be nil, as in the kernel, not Object's.
+Object.setPrototypeOf(METHODS, null);
 
 /** Big-endian store of the low `size` bytes of an integer, as the C accessors truncate. */
 function setInt(L: any, size: number): number {
@@ -272,7 +292,7 @@ export function install(L: any, _ctx: BindingContext): void {
   metatableRef.set(L.l_G, lauxlib.luaL_ref(L, lua.LUA_REGISTRYINDEX));
   lua.lua_pushcfunction(L, (L1: any) => {
     const ref = checkData(L1, 1);
-    const key = lua.lua_type(L1, 2) === lua.LUA_TSTRING ? lua.lua_tojsstring(L1, 2) : undefined;
+    const key = nameAt(L1, 2);
     if (key === undefined) return 0;
     const method = METHODS[key];
     if (method) {
@@ -281,15 +301,19 @@ export function install(L: any, _ctx: BindingContext): void {
     }
     const f = ref.layout?.get(key);
     if (!f || !inBounds(ref, f)) return 0;
+    if (f.kind === "number" && f.length <= 31 && !f.little) {
+      lua.lua_pushinteger(L1, readSmall(ref.buf.bytes, ref.offset, f));
+      return 1;
+    }
     const bytes = ref.view();
     if (f.kind === "string") lua.lua_pushstring(L1, bytes.slice(f.offset, f.offset + f.length));
-    else lua.lua_pushinteger(L1, f.length <= 31 && !f.little ? readSmall(bytes, f) : wrap(readBits(bytes, f)));
+    else lua.lua_pushinteger(L1, wrap(readBits(bytes, f)));
     return 1;
   });
   lua.lua_setfield(L, -2, to_luastring("__index"));
   lua.lua_pushcfunction(L, (L1: any) => {
     const ref = checkData(L1, 1);
-    const key = lua.lua_type(L1, 2) === lua.LUA_TSTRING ? lua.lua_tojsstring(L1, 2) : undefined;
+    const key = nameAt(L1, 2);
     const f = key === undefined ? undefined : ref.layout?.get(key);
     if (!f || !inBounds(ref, f)) return 0;
     const bytes = ref.view();

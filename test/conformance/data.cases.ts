@@ -104,6 +104,21 @@ end`,
     expect: { calls: [{ code: 0, file: "1 515 33752069 be01020304 0304 false false" }] },
   },
   {
+    name: "a segment reads its own window; names that are no method or field are nil",
+    target: "tls",
+    script: `function recv(msg)
+  local d = data.new(msg)
+  local s = d:segment(2, 3):layout({ hi = {0, 4}, word = {4, 16} })
+  local r = {s:getbyte(0), s:getbyte(2), s.hi, s.word, tostring(pcall(s.getbyte, s, 3))}
+  for _, name in ipairs({"constructor", "toString", "__proto__", "hasOwnProperty", "valueOf"}) do
+    r[#r + 1] = tostring(d[name])
+  end
+  return 0, table.concat(r, " ")
+end`,
+    input: { calls: [{ msg: "\x01\x02\xab\xcd\xef\x06" }] },
+    expect: { calls: [{ code: 0, file: "171 239 10 48350 false nil nil nil nil nil" }] },
+  },
+  {
     name: "a sock hook reads the request through a data view",
     target: "sock",
     script: `function process(buf)
