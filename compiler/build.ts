@@ -365,7 +365,7 @@ const ENTRY_BUILDERS_KEPT = 4;
 export async function buildEntry(
   entry: string,
   options: { target?: Target | "module"; minify?: boolean; name?: string } = {},
-): Promise<{ ok: boolean; diagnostics: Diagnostic[]; package?: HookPackage }> {
+): Promise<{ ok: boolean; diagnostics: Diagnostic[]; package?: HookPackage; sources: string[] }> {
   const file = path.resolve(entry);
   const base = loadProjectAround(file);
   const project: Project = {
@@ -383,8 +383,9 @@ export async function buildEntry(
   for (const [f, text] of texts) if (ts.sys.readFile(f) !== text) builder.invalidate(f);
   const result = builder.build({ write: false });
   texts.clear();
-  for (const f of builder.sourceFiles()) texts.set(f, ts.sys.readFile(f));
-  return { ok: result.ok, diagnostics: result.diagnostics, package: result.packages[0] };
+  const sources = builder.sourceFiles();
+  for (const f of sources) texts.set(f, ts.sys.readFile(f));
+  return { ok: result.ok, diagnostics: result.diagnostics, package: result.packages[0], sources };
 }
 
 /** The project settings (tsconfig options, limits) of the nearest folder with a config, or defaults. */

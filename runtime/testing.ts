@@ -5,10 +5,10 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import { buildEntry } from "../compiler/build.js";
+import { readCachedBuild, writeCachedBuild, type BuildRequest } from "../compiler/build-cache.js";
 import { TARGET_ENTRY, isTarget, type Target } from "../common/dialect.js";
 import { formatDiagnostic } from "../common/diagnostics.js";
-import { readPackage, type HookPackage, type Manifest } from "../compiler/package.js";
+import { readPackage, type HookPackage, type Manifest } from "../compiler/manifest.js";
 import { originalPosition, type SourceMapV3 } from "../compiler/sourcemap.js";
 import { actionName, type XdpActionName } from "./bindings/xdp.js";
 import type { Engine, Limits } from "./engine.js";
@@ -91,19 +91,27 @@ function inferTarget(entry: string): Target | "module" {
 /** Builds (for a .ts entry) or reads (for a package) a hook and loads it into fresh engine states. */
 export async function loadHook(hookPath: string, options: LoadOptions = {}): Promise<Hook> {
   const file = path.resolve(process.env[PROJECT_ROOT_ENV] ?? process.cwd(), hookPath);
-  let pkg: HookPackage;
-  if (file.endsWith(".ts")) {
-    const target = options.target ?? inferTarget(file);
-    const built = await buildEntry(file, { target, minify: options.minify ?? true });
-    if (!built.ok || !built.package) {
-      const text = built.diagnostics.map((d) => formatDiagnostic(d, process.cwd())).join("\n");
-      throw new Error(`kscript build of ${file} failed:\n${text}`);
-    }
-    pkg = built.package;
-  } else {
-    pkg = readPackage(file);
-  }
+  const pkg = file.endsWith(".ts") ? await buildHook(file, { target: options.target, minify: options.minify }) : readPackage(file);
   return instantiate(pkg, options);
+}
+
+/**
+ * A TypeScript hook built as `loadHook` builds it: from the build cache when its sources are unchanged (the
+ * compiler is then never loaded), else by the compiler, the result kept for the next process. `cacheDir`:
+ * the cache to use (default: kscript's cache folder, build-cache.ts).
+ */
+export async function buildHook(file: string, options: { target?: Target | "module"; minify?: boolean; cacheDir?: string } = {}): Promise<HookPackage> {
+  const request: BuildRequest = { entry: path.resolve(file), target: options.target ?? inferTarget(file), minify: options.minify ?? true };
+  const cached = readCachedBuild(request, options.cacheDir);
+  if (cached) return cached;
+  const { buildEntry } = await import("../compiler/build.js");
+  const built = await buildEntry(request.entry, { target: request.target as Target | "module", minify: request.minify });
+  if (!built.ok || !built.package) {
+    const text = built.diagnostics.map((d) => formatDiagnostic(d, process.cwd())).join("\n");
+    throw new Error(`kscript build of ${file} failed:\n${text}`);
+  }
+  writeCachedBuild(request, built.package, built.sources, options.cacheDir);
+  return built.package;
 }
 
 function locator(map: SourceMapV3): (luaLine: number) => string | undefined {
