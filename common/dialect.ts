@@ -175,7 +175,7 @@ export const XDP_CEILINGS: Readonly<Pick<Limits, "instructions" | "time">> = { i
  */
 export const WIRE = {
   magic: 0x5243534b, // "KSCR"
-  version: 2,
+  version: 3,
   headerSize: 16,
   /** Largest payload the module accepts in one write. */
   requestMax: 128 * 1024,

@@ -234,6 +234,8 @@ interface RunCommon {
   /** false: the script raised an error and the hook would pass traffic through (the fields say how). */
   ok: boolean;
   error: string | null;
+  /** For a failed call: the Lua lines of its innermost frames, innermost first (for the TypeScript location). */
+  errorLines: number[];
 }
 
 /**
@@ -254,24 +256,32 @@ export interface RunOptions {
   arg?: string | Uint8Array;
 }
 
+/**
+ * A test-run's reply: ok; for a failure its message and its frames' Lua lines (blank-separated), else two
+ * nils; the result kind and the results (for a failure, what the hook does instead).
+ */
 export function testRun(fd: number, name: string, input: string | Uint8Array, opts: RunOptions = {}): RunResult {
   const values: WireValue[] = [name, opts.fn ?? "", input];
   if (opts.arg !== undefined) values.push(opts.arg);
   const v = aboutScript(name, () => request(fd, Op.run, values));
-  const common: RunCommon = { ok: v[0] === true, error: v[1] === null || v[1] === undefined ? null : text(v[1]) };
-  const kind = text(v[2]!);
+  const ok = v[0] === true;
+  const common: RunCommon = ok
+    ? { ok, error: null, errorLines: [] }
+    : { ok, error: text(v[1]!), errorLines: text(v[2]!).split(" ").filter(Boolean).map(Number) };
+  const r = v.slice(3);
+  const kind = text(r[0]!);
   switch (kind) {
     case "xdp": {
-      const packet = v[4];
+      const packet = r[2];
       if (!(packet instanceof Uint8Array)) throw new KscriptError("xdp result without packet bytes", "EPROTO");
-      return { ...common, kind, action: int(v[3]!), packet, redirect: v[5] === null ? null : int(v[5]!) };
+      return { ...common, kind, action: int(r[1]!), packet, redirect: r[3] === null ? null : int(r[3]!) };
     }
     case "tls":
-      return { ...common, kind, code: int(v[3]!), file: v[4] === null ? null : text(v[4]!) };
+      return { ...common, kind, code: int(r[1]!), file: r[2] === null ? null : text(r[2]!) };
     case "sock":
-      return { ...common, kind, accept: v[3] === true };
+      return { ...common, kind, accept: r[1] === true };
     case "call":
-      return { ...common, kind, values: v.slice(3) };
+      return { ...common, kind, values: r.slice(1) };
     default:
       throw new KscriptError(`unknown run result kind '${kind}'`, "EPROTO");
   }

@@ -228,9 +228,13 @@ export class HookState {
     throw this.engine.error(/stack overflow/.test(message) ? "stack" : "runtime", message, this.stack);
   }
 
-  /** The message handler of every call: where the error was raised, for its TypeScript location. */
+  /**
+   * The message handler of every call, as the kernel's: where the error was raised (for its TypeScript
+   * location), and the error object as text (its __tostring runs under the call's budget).
+   */
   private readonly onError = (L: LuaState): number => {
     this.stack = luaLines(L);
+    if (lua.lua_type(L, 1) !== lua.LUA_TSTRING) lauxlib.luaL_tolstring(L, 1);
     return 1;
   };
 

@@ -131,8 +131,9 @@ static int kscript_run_p(lua_State *L)
 	lua_call(L, nargs, LUA_MULTRET);
 	n = lua_gettop(L) - base + 1;
 
-	if (b) {
+	if (b) {		/* ok, no error message, no error lines */
 		kscript_put_bool(b, true);
+		kscript_put_nil(b);
 		kscript_put_nil(b);
 		kscript_put_cstr(b, kscript_run_kind(a));
 	}
@@ -198,15 +199,27 @@ static void kscript_put_passthrough(struct kscript_run_args *a)
 	}
 }
 
-/* A failed call's reply: its message, and what the hook does instead. */
-static void kscript_put_failure(struct kscript_run_args *a, const char *msg)
+/*
+ * A failed call's reply: its message, the Lua lines of its innermost frames
+ * (blank-separated, for the caller's source map), and what the hook does
+ * instead.
+ */
+static void kscript_put_failure(struct kscript_run_args *a, const char *msg,
+				const struct kscript_state *st)
 {
 	struct kscript_buf *b = a->reply;
+	char lines[KLUA_ERROR_FRAMES * 12];
+	size_t len = 0;
+	int i;
 
 	if (!b)
 		return;
+	for (i = 0; st && i < st->ctx.nerror_lines; i++)
+		len += scnprintf(lines + len, sizeof(lines) - len, "%s%d",
+				 i ? " " : "", st->ctx.error_lines[i]);
 	kscript_put_bool(b, false);
 	kscript_put_str(b, msg, strnlen(msg, KSCRIPT_REPLY_ERROR_MAX));
+	kscript_put_str(b, lines, len);
 	kscript_put_cstr(b, kscript_run_kind(a));
 	kscript_put_passthrough(a);
 }
@@ -239,22 +252,25 @@ int kscript_call(struct kscript_state *st, struct kscript_run_args *a,
 	struct kscript_buf *b = a->reply;
 	size_t mark = b ? b->len : 0;
 	lua_State *L = st->L;
-	int status;
+	int status, msgh;
 
 	atomic64_inc(&a->s->calls);
 	if (keep && kscript_snapshot(st, a->input, a->input_len, gfp)) {
 		static const char nomem[] = "no memory to keep a copy of the packet";
 
 		kscript_record_error(a->s, NULL, nomem);
-		kscript_put_failure(a, nomem);
+		kscript_put_failure(a, nomem, NULL);
 		return -ENOMEM;
 	}
 	a->st = st;
 	st->redirect = 0;
 	klua_enter(L, gfp);
+	st->ctx.nerror_lines = 0;
+	msgh = lua_gettop(L) + 1;
+	lua_pushcfunction(L, klua_msgh);
 	lua_pushcfunction(L, kscript_run_p);
 	lua_pushlightuserdata(L, a);
-	status = lua_pcall(L, 1, 0, 0);
+	status = lua_pcall(L, 1, 0, msgh);
 	/* The lent bytes are the caller's again: views kept by Lua go blank. */
 	kscript_data_end(&st->input[0]);
 	kscript_data_end(&st->input[1]);
@@ -266,7 +282,7 @@ int kscript_call(struct kscript_state *st, struct kscript_run_args *a,
 		kscript_record_error(a->s, st, msg);
 		if (b)
 			b->len = mark;	/* drop a partly encoded result */
-		kscript_put_failure(a, msg);
+		kscript_put_failure(a, msg, st);
 	}
 	lua_settop(L, 0);
 	if (status == LUA_OK)

@@ -95,11 +95,32 @@ int kscript_lua_climit(lua_State *L)
 		ctx->overflow = false;
 		return KLUA_MAXCCALLS;
 	}
+	/* luaG_errormsg calls the handler at top - 2: let that one call in. */
+	if (ttislcf(L->top - 2) && fvalue(L->top - 2) == klua_msgh)
+		return KLUA_MAXCCALLS;
 	if (!ctx->overflow && L->errorJmp) {
 		ctx->overflow = true;
 		luaG_runerror(L, "C stack overflow");
 	}
 	return 0;
+}
+
+int klua_msgh(lua_State *L)
+{
+	struct klua_ctx *ctx = klua_ctx(L);
+	lua_Debug ar;
+	int level;
+
+	ctx->nerror_lines = 0;
+	for (level = 0; level < KLUA_ERROR_FRAMES &&
+	     lua_getstack(L, level, &ar); level++) {
+		lua_getinfo(L, "l", &ar);
+		if (ar.currentline > 0)
+			ctx->error_lines[ctx->nerror_lines++] = ar.currentline;
+	}
+	if (lua_type(L, 1) != LUA_TSTRING)
+		luaL_tolstring(L, 1, NULL);
+	return 1;
 }
 
 int kscript_lua_parser_climit(lua_State *L)

@@ -12,6 +12,13 @@
 #include "lua.h"
 #include "lauxlib.h"
 
+/*
+ * Frames of a failing call whose lines klua_msgh keeps, for the caller's
+ * source map: enough to get out of lualib helpers and callbacks (the
+ * emulator looks at as many).
+ */
+#define KLUA_ERROR_FRAMES	32
+
 /* One per lua_State; it is the state's allocator userdata. */
 struct klua_ctx {
 	const char *name;	/* script name, for print() and warnings */
@@ -29,12 +36,23 @@ struct klua_ctx {
 	bool budget_hit;	/* set when the budget ran out, for stats */
 	bool mem_hit;		/* set when the allocator refused, for stats */
 	bool over;		/* the call is over: nothing may catch its error */
+	/* klua_msgh: the failed call's Lua lines, innermost frame first */
+	int error_lines[KLUA_ERROR_FRAMES];
+	int nerror_lines;
 };
 
 /* A new state with the dialect's globals, or NULL when out of memory. */
 lua_State *klua_newstate(struct klua_ctx *ctx);
 /* Arm the per-call limits; call before every entry into Lua. */
 void klua_enter(lua_State *L, gfp_t gfp);
+/*
+ * The message handler for a protected call into a script: keeps the lines
+ * of the frames where the error was raised and turns an error object into
+ * text (its __tostring runs under the call's budget). It may run below the
+ * stack floor, within the reserve, so that a C stack overflow is reported
+ * as such, not as an error in error handling.
+ */
+int klua_msgh(lua_State *L);
 /* Close a state: frees its memory (scripts have no finalizers). */
 void klua_close(lua_State *L);
 

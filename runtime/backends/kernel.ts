@@ -60,7 +60,7 @@ export const kernelBackend: Backend = {
       engine: undefined,
       run(call): CallOutcome {
         const r = testRun(fd(), name, call.input, { ...(call.arg ? { arg: call.arg } : {}), ...(call.fn !== undefined ? { fn: call.fn } : {}) });
-        const error = r.ok ? {} : { error: hookError(kindOf(r.error ?? "error"), r.error ?? "error", name, spec.locate) };
+        const error = r.ok ? {} : { error: hookError(kindOf(r.error ?? "error"), r.error ?? "error", name, spec.locate, r.errorLines) };
         switch (r.kind) {
           case "xdp":
             return { kind: "xdp", action: r.action, packet: r.packet, ...(r.redirect !== null ? { redirect: r.redirect } : {}), ...error };

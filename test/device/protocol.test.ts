@@ -27,10 +27,10 @@ function reply(op: number, status: number, payload: Buffer): Buffer {
 const payloadOf = (req: Buffer): Buffer => req.subarray(HEADER_SIZE);
 
 describe("request encoding", () => {
-  it("writes the header: magic KSCR, version 2, op, zero status, payload length", () => {
+  it("writes the header: magic KSCR, version 3, op, zero status, payload length", () => {
     const req = encodeRequest(Op.unload, ["ab"]);
     expect([...req.subarray(0, 4)]).toEqual([..."KSCR"].map((c) => c.charCodeAt(0)));
-    expect(req.readUInt16LE(4)).toBe(2);
+    expect(req.readUInt16LE(4)).toBe(3);
     expect(req.readUInt16LE(6)).toBe(Op.unload);
     expect(req.readInt32LE(8)).toBe(0);
     expect(req.readUInt32LE(12)).toBe(7);
@@ -85,7 +85,7 @@ describe("reply decoding", () => {
     expect(() => decodeReply(badMagic)).toThrow(/bad magic/);
     const v1 = Buffer.from(good);
     v1.writeUInt16LE(1, 4);
-    expect(() => decodeReply(v1)).toThrow(/version 1; this client speaks 2/);
+    expect(() => decodeReply(v1)).toThrow(/version 1; this client speaks 3/);
     expect(() => replyLength(good.subarray(0, 8))).toThrow(/short reply header/);
     expect(() => decodeReply(Buffer.concat([good, Buffer.alloc(1)]))).toThrow(/announces 16/);
   });

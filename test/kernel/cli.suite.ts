@@ -7,7 +7,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { listTemplates } from "../../cli/init.js";
 import { packageRoot } from "../../common/paths.js";
-import { commandScript, type Suite } from "./session.js";
+import { buildHook } from "../../runtime/testing.js";
+import { commandScript, type HostContext, type Suite } from "./session.js";
 
 export const cliSuite: Suite = {
   name: "cli",
@@ -54,25 +55,37 @@ function fixtureProject(work: string, name: string): string {
 /** The limits fixture asks for 1000 instructions per call (kscript.json). */
 const tightProject = (work: string) => fixtureProject(work, "limits");
 
+/**
+ * `kscript test --kernel` on a project, its hooks first built on the host into the session's build cache as its
+ * tests load them: under TCG, loading the compiler alone would cost the guest a minute per test file.
+ */
+async function kernelTest(project: string, { cache }: HostContext): Promise<string> {
+  const { hooks } = JSON.parse(fs.readFileSync(path.join(project, "kscript.json"), "utf8")) as { hooks: { entry: string }[] };
+  for (const hook of hooks) await buildHook(path.join(project, hook.entry), { cacheDir: cache });
+  return `KSCRIPT_CACHE_DIR=${cache} kscript test --kernel ${project}\n`;
+}
+
 /** A fixture project's own tests through `kscript test --kernel`, as for the templates. */
 const fixtureSuite = (name: string, lane: Suite["lane"]): Suite => ({
   name,
   lane,
-  prepare: async ({ work }) => ({ cwd: work, script: `kscript test --kernel ${fixtureProject(work, name)}\n` }),
+  prepare: async (ctx) => ({ cwd: ctx.work, script: await kernelTest(fixtureProject(ctx.work, name), ctx) }),
 });
 
 /** The package's budget reaches the kernel: the same test file stops the loop there as in the emulator. */
 export const limitsSuite = fixtureSuite("limits", "a");
 /** 64-bit integer work (hashes, CRC32, TCP sequence numbers, wire addresses) gives the emulator's answers. */
 export const int64Suite = fixtureSuite("int64", "c");
+/** A failing hook is reported at its TypeScript line, with the emulator's kind and message. */
+export const errorsSuite = fixtureSuite("errors", "c");
 
 /**
  * Every template's own tests, unchanged, against the real module: what passed in the emulator must pass here.
- * Each takes minutes under TCG (vitest starts, the hooks compile): they alternate between the lanes, three in
- * the one whose other suites are shorter.
+ * Each takes minutes under TCG (vitest starts in the guest): they alternate between the lanes, three in the one
+ * whose other suites are shorter.
  */
 export const templateSuites: Suite[] = listTemplates().map((t, i) => ({
   name: `template-${t.name}`,
   lane: i % 2 === 0 ? "a" : "b",
-  prepare: async () => ({ cwd: packageRoot, script: `kscript test --kernel ${path.join(packageRoot, "templates", t.name)}\n` }),
+  prepare: async (ctx) => ({ cwd: packageRoot, script: await kernelTest(path.join(packageRoot, "templates", t.name), ctx) }),
 }));

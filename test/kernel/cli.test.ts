@@ -4,13 +4,13 @@
  * `kscript test --kernel` runs every template's own tests against the module.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { cliSuite, int64Suite, limitsSuite, templateSuites } from "./cli.suite.js";
+import { cliSuite, errorsSuite, int64Suite, limitsSuite, templateSuites } from "./cli.suite.js";
 import { SESSION_WAIT_MS, ran, suiteRun, type SuiteRun } from "./results.js";
 
 const runs = new Map<string, SuiteRun | { skip: string }>();
 
 beforeAll(async () => {
-  for (const s of [cliSuite, limitsSuite, int64Suite, ...templateSuites]) runs.set(s.name, await suiteRun(s.name));
+  for (const s of [cliSuite, limitsSuite, int64Suite, errorsSuite, ...templateSuites]) runs.set(s.name, await suiteRun(s.name));
 }, SESSION_WAIT_MS);
 
 describe("the kscript CLI in the kernel VM", () => {
@@ -43,6 +43,12 @@ describe("the kscript CLI in the kernel VM", () => {
     const { status, log } = ran(runs.get(int64Suite.name), skip);
     expect(status?.status, log).toBe(0);
     expect(log).toMatch(/Tests\s+.*4 passed/);
+  });
+
+  it("kscript test --kernel reports each failing hook at its TypeScript line, as the emulator does", ({ skip }) => {
+    const { status, log } = ran(runs.get(errorsSuite.name), skip);
+    expect(status?.status, log).toBe(0);
+    expect(log).toMatch(/Tests\s+.*6 passed/);
   });
 
   it.for(templateSuites.map((s) => s.name))("kscript test --kernel passes %s's tests", (name, { skip }) => {

@@ -33,6 +33,8 @@ export interface HostContext {
   work: string;
   /** Where the guest's compiled JavaScript is (test/kernel/… keeps its layout under it). */
   js: string;
+  /** The session's build cache (KSCRIPT_CACHE_DIR): hooks built here on the host load in the guest without the compiler. */
+  cache: string;
   /** Runs the real CLI on the host; rejects with its output when it fails. */
   kscript(args: string[], cwd?: string): Promise<string>;
 }
@@ -216,7 +218,7 @@ export async function runSession(dir: string, suites: readonly Suite[], log: (li
     const ctx = (name: string): HostContext => {
       const work = path.join(dir, "work", name);
       mkdirSync(work, { recursive: true });
-      return { image, work, js, kscript: (args, cwd = work) => slot(() => exec(process.execPath, [bin, ...args], cwd)) };
+      return { image, work, js, cache: path.join(dir, "cache"), kscript: (args, cwd = work) => slot(() => exec(process.execPath, [bin, ...args], cwd)) };
     };
     const prepared = await Promise.all(suites.map(async (s) => ({ suite: s, ...(await s.prepare(ctx(s.name))) })));
     await client;

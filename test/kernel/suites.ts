@@ -1,6 +1,6 @@
 /** Every kernel suite, each in the lane (VM) it runs in: lanes a and b balanced; c, the hostile suite and the fuzzer. */
 import type { Suite } from "./session.js";
-import { cliSuite, int64Suite, limitsSuite, templateSuites } from "./cli.suite.js";
+import { cliSuite, errorsSuite, int64Suite, limitsSuite, templateSuites } from "./cli.suite.js";
 import { fuzzSuite } from "./fuzz.suite.js";
 import { hostileSuite } from "./hostile.suite.js";
 import { ktlsSuite } from "./ktls.suite.js";
@@ -8,7 +8,7 @@ import { ulpSuite } from "./ulp.suite.js";
 import { vmSuite } from "./vm.suite.js";
 import { xdpSuite } from "./xdp.suite.js";
 
-export const ALL_SUITES: Suite[] = [vmSuite, cliSuite, limitsSuite, ulpSuite, ...templateSuites, xdpSuite, ktlsSuite, hostileSuite, fuzzSuite, int64Suite];
+export const ALL_SUITES: Suite[] = [vmSuite, cliSuite, limitsSuite, ulpSuite, ...templateSuites, xdpSuite, ktlsSuite, hostileSuite, fuzzSuite, int64Suite, errorsSuite];
 
 /**
  * The suites this run boots for: all of them, or those KSCRIPT_SUITES names (comma-separated; a name ending in

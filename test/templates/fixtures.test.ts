@@ -8,7 +8,7 @@ import { packageRoot } from "../../common/paths.js";
 import { kscript } from "./project.js";
 
 describe("fixture projects' own tests", () => {
-  it.for(["limits", "int64"])("fixture %s passes its tests with kscript test", (name) => {
+  it.for(["limits", "int64", "errors"])("fixture %s passes its tests with kscript test", (name) => {
     const r = kscript(["test"], path.join(packageRoot, "test", "fixtures", name));
     expect(r.status, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Tests\s+.*\d+ passed/);

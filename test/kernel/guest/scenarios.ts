@@ -155,7 +155,7 @@ export const scenarios: Scenario[] = [
     run: (fd) =>
       roundTrip(fd, "xdp", XDP, () => {
         const pass = testRun(fd, "rt-xdp", bytes("\x01\x02"));
-        assert.deepEqual(pass, { ok: true, error: null, kind: "xdp", action: 2, packet: bytes("\x01\x02"), redirect: null });
+        assert.deepEqual(pass, { ok: true, error: null, errorLines: [], kind: "xdp", action: 2, packet: bytes("\x01\x02"), redirect: null });
         const drop = testRun(fd, "rt-xdp", bytes("\xff"));
         assert.equal(drop.kind === "xdp" && drop.action, 1);
         const arg = testRun(fd, "rt-xdp", bytes("\x01"), { arg: "drop" });
@@ -173,15 +173,15 @@ export const scenarios: Scenario[] = [
           code: 1,
           file: "/index.html",
         });
-        assert.deepEqual(testRun(fd, "rt-tls", "POST / HTTP/1.1\r\n"), { ok: true, error: null, kind: "tls", code: 0, file: null });
+        assert.deepEqual(testRun(fd, "rt-tls", "POST / HTTP/1.1\r\n"), { ok: true, error: null, errorLines: [], kind: "tls", code: 0, file: null });
       }),
   },
   {
     name: "sock round trip: load, list, stats, test-run, unload",
     run: (fd) =>
       roundTrip(fd, "sock", SOCK, () => {
-        assert.deepEqual(testRun(fd, "rt-sock", "PING\n"), { ok: true, error: null, kind: "sock", accept: true });
-        assert.deepEqual(testRun(fd, "rt-sock", "QUIT\n"), { ok: true, error: null, kind: "sock", accept: false });
+        assert.deepEqual(testRun(fd, "rt-sock", "PING\n"), { ok: true, error: null, errorLines: [], kind: "sock", accept: true });
+        assert.deepEqual(testRun(fd, "rt-sock", "QUIT\n"), { ok: true, error: null, errorLines: [], kind: "sock", accept: false });
       }),
   },
   {
@@ -328,7 +328,7 @@ export const scenarios: Scenario[] = [
           function stale() return #kept, kept:getstring(), kept:segment(0, 1) == nil end
           function touch() return kept:getbyte(0) end`;
         withScript(fd, { name: "data-sock", target: "sock", script: keep }, () => {
-          assert.deepEqual(testRun(fd, "data-sock", "PING"), { ok: true, error: null, kind: "sock", accept: true });
+          assert.deepEqual(testRun(fd, "data-sock", "PING"), { ok: true, error: null, errorLines: [], kind: "sock", accept: true });
           assert.deepEqual(callValues(testRun(fd, "data-sock", "PONG", { fn: "stale" })), [0, bytes(""), true]);
           runFails(testRun(fd, "data-sock", "", { fn: "touch" }), /out of bounds/);
         });
@@ -402,11 +402,12 @@ export const scenarios: Scenario[] = [
         const tls = withScript(fd, { name: "err-tls", target: "tls", script: "function recv() error('x') end" }, () =>
           testRun(fd, "err-tls", "x"),
         );
-        assert.deepEqual({ ...tls, error: null }, { ok: false, error: null, kind: "tls", code: 0, file: null });
+        // The reply carries the failing frame's line: error() on line 1 of the chunk.
+        assert.deepEqual({ ...tls, error: null }, { ok: false, error: null, errorLines: [1], kind: "tls", code: 0, file: null });
         const sock = withScript(fd, { name: "err-sock", target: "sock", script: "function process() error('x') end" }, () =>
           testRun(fd, "err-sock", "x"),
         );
-        assert.deepEqual({ ...sock, error: null }, { ok: false, error: null, kind: "sock", accept: true });
+        assert.deepEqual({ ...sock, error: null }, { ok: false, error: null, errorLines: [1], kind: "sock", accept: true });
       });
     },
   },
@@ -456,7 +457,7 @@ export const scenarios: Scenario[] = [
     name: "limits: each script runs under its own; the module parameters are ceilings",
     run: (fd) => {
       const script = "function recv(msg) local n = 0 for i = 1, tonumber(msg) do n = n + i end return 0, tostring(n) end";
-      const sum = (n: number) => ({ ok: true, error: null, kind: "tls", code: 0, file: String((n * (n + 1)) / 2) });
+      const sum = (n: number) => ({ ok: true, error: null, errorLines: [], kind: "tls", code: 0, file: String((n * (n + 1)) / 2) });
       withScript(fd, { name: "tight", target: "tls", script, limits: { instructions: 1000 } }, () => {
         assert.deepEqual(testRun(fd, "tight", "100"), sum(100));
         runFails(testRun(fd, "tight", "5000"), /^tight:1: instruction budget exceeded/);

@@ -42,7 +42,7 @@ function runs(id: number, n: number): string {
     const x = testRun(fd, "conc-xdp", Buffer.from([i % 2 ? 0xff : 0x01, id]));
     assert.equal(x.kind === "xdp" && x.action, i % 2 ? 1 : 2);
     const t = testRun(fd, "conc-tls", `GET /w${id}/${i} HTTP/1.1`);
-    assert.deepEqual(t, { ok: true, error: null, kind: "tls", code: 1, file: `/w${id}/${i}` });
+    assert.deepEqual(t, { ok: true, error: null, errorLines: [], kind: "tls", code: 1, file: `/w${id}/${i}` });
     if (i % 50 === 0) {
       const s = testRun(fd, "conc-slow", "x");
       assert.equal(s.ok, false);
