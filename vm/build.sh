@@ -86,6 +86,17 @@ if [ ! -f "$tls_ko" ]; then
 	find "$cache" -maxdepth 1 -name 'tls-*.ko' -mtime +0 -delete
 fi
 
+# The SM4 cipher kTLS's SM4-GCM/CCM need (kmod/sm4): Debian's kernel lacks it.
+mkey=$( (echo "$kver"; dpkg-query -W -f '${Version}' linux-source-6.1; sha256sum "$repo/kmod/sm4/build.sh") |
+	sha256sum | cut -c1-16)
+sm4="$cache/sm4-$mkey"
+if [ ! -d "$sm4" ]; then
+	rm -rf "$sm4.tmp"
+	sh "$repo/kmod/sm4/build.sh" "$kdir" "$sm4.tmp"
+	find "$cache" -maxdepth 1 -name 'sm4-*' -mtime +0 -exec rm -rf {} +
+	mv "$sm4.tmp" "$sm4"
+fi
+
 # The user-space servers the hook tests run in the guest (the host's userland).
 skey=$(cd "$repo/kmod/servers" && (LC_ALL=C ls | xargs sha256sum; sha256sum ../tls/tls_lua_abi.h) | sha256sum | cut -c1-16)
 servers="$cache/servers-$skey"
@@ -139,7 +150,7 @@ if [ ! -f "$initrd" ]; then
 		order="$order $1"
 	}
 	# kTLS's ciphers: the kernel cannot autoload them in the guest (no modprobe).
-	for m in virtio_pci 9pnet_virtio 9p ctr gcm ghash-generic \
+	for m in virtio_pci 9pnet_virtio 9p ctr gcm ghash-generic ccm \
 		chacha20poly1305 chacha_generic poly1305_generic; do
 		add "$m"
 	done
@@ -152,6 +163,7 @@ fi
 echo "KO=$ko"
 echo "TLS_KO=$tls_ko"
 echo "BPF=$bpf"
+echo "SM4=$sm4"
 echo "SERVERS=$servers"
 echo "INITRD=$initrd"
 echo "KERNEL=$cache/image-$kver/boot/vmlinuz-$kver"

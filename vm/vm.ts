@@ -26,6 +26,8 @@ export interface VmImage {
   servers: string;
   /** Folder of the BPF objects built from kmod/bpf: kscript_xdp.o (the XDP hook's program) and the benchmark's. */
   bpf: string;
+  /** Folder of the SM4 cipher modules built from linux-source (kmod/sm4): sm4.ko, then sm4_generic.ko, before tls.ko for SM4-GCM/CCM. */
+  sm4: string;
 }
 
 function keyValues(text: string): Map<string, string> {
@@ -68,7 +70,7 @@ export async function prepareVm(cache = VM_CACHE): Promise<VmImage & { seconds: 
   const t1 = performance.now();
   const built = await script("build.sh", [cache, kver, packageRoot]);
   const seconds = { provision: (t1 - t0) / 1000, build: (performance.now() - t1) / 1000 };
-  return { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")!, ko: built.get("KO")!, tlsKo: built.get("TLS_KO")!, servers: built.get("SERVERS")!, bpf: built.get("BPF")!, seconds };
+  return { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")!, ko: built.get("KO")!, tlsKo: built.get("TLS_KO")!, servers: built.get("SERVERS")!, bpf: built.get("BPF")!, sm4: built.get("SM4")!, seconds };
 }
 
 export interface BootOptions {

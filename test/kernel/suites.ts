@@ -4,11 +4,12 @@ import { cliSuite, errorsSuite, int64Suite, limitsSuite, templateSuites } from "
 import { fuzzSuite } from "./fuzz.suite.js";
 import { hostileSuite } from "./hostile.suite.js";
 import { ktlsSuite } from "./ktls.suite.js";
+import { sm4Suite } from "./sm4.suite.js";
 import { ulpSuite } from "./ulp.suite.js";
 import { vmSuite } from "./vm.suite.js";
 import { xdpSuite } from "./xdp.suite.js";
 
-export const ALL_SUITES: Suite[] = [vmSuite, cliSuite, limitsSuite, ulpSuite, ...templateSuites, xdpSuite, ktlsSuite, hostileSuite, fuzzSuite, int64Suite, errorsSuite];
+export const ALL_SUITES: Suite[] = [vmSuite, cliSuite, limitsSuite, ulpSuite, ...templateSuites, xdpSuite, ktlsSuite, hostileSuite, fuzzSuite, int64Suite, errorsSuite, sm4Suite];
 
 /**
  * The suites this run boots for: all of them, or those KSCRIPT_SUITES names (comma-separated; a name ending in

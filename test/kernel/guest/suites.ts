@@ -6,8 +6,8 @@
  *
  * Timeouts come from progress, not from the clock: a suite is stopped only when nothing in its folder has
  * grown for IDLE_SECONDS, however slow the machine. Whatever a suite leaves behind (processes, namespaces,
- * loaded scripts, tls.ko, changed module parameters) is cleared before the next starts, so one failure does
- * not cascade into the following suites.
+ * loaded scripts, tls.ko, the SM4 modules, changed module parameters) is cleared before the next starts, so
+ * one failure does not cascade into the following suites.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, openSync, closeSync, readFileSync, readdirSync, statSync, writeFileSync, existsSync } from "node:fs";
@@ -128,6 +128,12 @@ function clear(): string[] {
   if (existsSync("/sys/module/tls")) {
     const r = spawnSync("busybox", ["rmmod", "tls"], { encoding: "utf8", env });
     cleared.push(r.status === 0 ? "tls.ko" : `tls.ko (cannot unload: ${r.stderr.trim()})`);
+  }
+  // The SM4 cipher (kmod/sm4), the library after its user.
+  for (const m of ["sm4_generic", "sm4"]) {
+    if (!existsSync(`/sys/module/${m}`)) continue;
+    const r = spawnSync("busybox", ["rmmod", m], { encoding: "utf8", env });
+    cleared.push(r.status === 0 ? `${m}.ko` : `${m}.ko (cannot unload: ${r.stderr.trim()})`);
   }
   return cleared;
 }
