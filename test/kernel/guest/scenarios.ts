@@ -169,6 +169,7 @@ export const scenarios: Scenario[] = [
         assert.deepEqual(testRun(fd, "rt-tls", "GET /index.html HTTP/1.1\r\n"), {
           ok: true,
           error: null,
+          errorLines: [],
           kind: "tls",
           code: 1,
           file: "/index.html",
