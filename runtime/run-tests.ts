@@ -40,9 +40,10 @@ export async function runTests(dir: string, vitestArgs: readonly string[]): Prom
   try {
     // No config file is looked for (a folder above the project may hold another project's), and vite's cache
     // goes to a temporary folder: the project may be read-only (inside the kernel VM, `kscript test --kernel`).
-    // A test's first loadHook compiles TypeScript: seconds on a loaded machine, past vitest's default 5 s. Under
-    // emulation (kscript test --kernel runs in qemu without KVM) everything is several times slower again.
-    const slow = process.env[BACKEND_ENV] === "kernel" ? { testTimeout: 120_000, hookTimeout: 300_000 } : { testTimeout: 30_000, hookTimeout: 60_000 };
+    // A test's first loadHook of a hook not in the build cache loads the compiler and compiles: seconds, and
+    // half a minute on a loaded machine, past vitest's default 5 s. Under emulation (kscript test --kernel runs
+    // in qemu without KVM) everything is several times slower again.
+    const slow = process.env[BACKEND_ENV] === "kernel" ? { testTimeout: 120_000, hookTimeout: 300_000 } : { testTimeout: 60_000, hookTimeout: 120_000 };
     const ctx = await startVitest("test", filter, { config: false, ...slow, ...options, root, watch: options.watch ?? false }, {
       cacheDir: path.join(os.tmpdir(), "kscript-vite"),
       // Test files are transformed with the SDK's own base config: the project's tsconfig extends it through
