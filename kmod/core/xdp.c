@@ -136,6 +136,7 @@ static int kscript_udp_reply(lua_State *L)
 		pkt->spare = nb;
 		pkt->ptr = b = nb;
 	} else {
+		kscript_data_will_write(L, pkt);
 		memmove(b + l4 + 8, payload, plen);	/* may overlap the packet */
 	}
 	pkt->size = total;
