@@ -45,7 +45,26 @@ function guest(out: string, work: string, bpf: string, runs: string): void {
       const [retval, bytes, median] = run(path.join(work, "xdp-run"), [path.join(bpf, obj), path.join(work, "query.bin"), runs, reply]).split(" ").map(Number);
       return { retval, bytes, ns: median };
     };
+    /**
+     * Where the time goes: Debian's perf sampling xdp-run (cpu-clock) while it runs the program on the query.
+     * First where its samples fall by object, then the kernel's symbols (the test-run syscall around the
+     * program, the program, and kscript.ko's: the kfunc, the call path, the Lua interpreter), each above 2%.
+     */
+    const profile = (obj: string, title: string) => {
+      const data = path.join(out, "perf.data");
+      run("perf", ["record", "-q", "-e", "cpu-clock", "-o", data, "--", path.join(work, "xdp-run"), path.join(bpf, obj), path.join(work, "query.bin"), runs, path.join(out, "profile.bin")]);
+      const report = (...args: string[]) =>
+        run("perf", ["report", "-i", data, "--stdio", "--no-children", "--percent-limit", "2", "-q", ...args])
+          .split("\n")
+          .filter((l) => l.trim() !== "")
+          .map((l) => `    ${l.trim().replace(/\s+/g, " ")}`);
+      // perf finds no file for kscript.ko in the guest: its symbols are the kernel's, from /proc/kallsyms.
+      const lines = [`profile of ${title} (perf, cpu-clock, xdp-run's samples):`, "  by object:", ...report("--sort", "dso"), "  inside the kernel (kscript.ko included):", ...report("--sort", "sym", "--dsos", "[kernel.kallsyms]", "--percentage", "relative")];
+      fs.rmSync(data, { force: true });
+      return lines;
+    };
     const hook = side("kscript_xdp.o", path.join(out, "hook.bin")); // work is read-only in the guest
+    const hookProfile = profile("kscript_xdp.o", "the xdp-dns hook");
     const plain = side("dns_plain.o", path.join(out, "plain.bin"));
     const same = Buffer.compare(fs.readFileSync(path.join(out, "hook.bin")), fs.readFileSync(path.join(out, "plain.bin"))) === 0;
     const stats = kscript("stats", "dns").split("\n")[1] ?? "";
@@ -53,6 +72,7 @@ function guest(out: string, work: string, bpf: string, runs: string): void {
     // The fixed cost under the hook: kfunc, state, budget and a Lua call doing nothing, against a program doing nothing.
     kscript("deploy", path.join(work, "pass", "dist", "pass.kscript.json"), "--xdp", "lo", "--obj", path.join(bpf, "kscript_xdp.o"));
     const pass = side("kscript_xdp.o", path.join(out, "pass.bin"));
+    const passProfile = profile("kscript_xdp.o", "the empty hook");
     kscript("detach", "lo");
     const floor = side("pass_plain.o", path.join(out, "floor.bin"));
     const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
@@ -64,6 +84,8 @@ function guest(out: string, work: string, bpf: string, runs: string): void {
       `empty hook / empty eBPF program (pass_plain):      ${ratio(pass.ns, floor.ns)}`,
       `plain eBPF responder / empty eBPF program:         ${ratio(plain.ns, floor.ns)}`,
       stats,
+      ...hookProfile,
+      ...passProfile,
     );
     if (hook.retval !== 3 || plain.retval !== 3 || !same) lines.push("FAILED: both responders must answer (XDP_TX) with the same reply");
     if (pass.retval !== 2 || floor.retval !== 2) lines.push("FAILED: both empty programs must pass (XDP_PASS)");

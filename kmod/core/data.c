@@ -139,8 +139,10 @@ void kscript_data_undo(struct kscript_data_buf *buf)
 
 void kscript_data_end(struct kscript_data_buf *buf)
 {
-	kvfree(buf->spare);
-	buf->spare = NULL;
+	if (buf->spare) {	/* rare: only a packet udp_reply grew */
+		kvfree(buf->spare);
+		buf->spare = NULL;
+	}
 	buf->ptr = NULL;
 	buf->lent = NULL;
 	buf->size = buf->lent_size = 0;
@@ -431,15 +433,19 @@ static void kscript_bits_write(u8 *p, const struct kscript_field *f, u64 v)
 
 static int kscript_data_index(lua_State *L)
 {
-	struct kscript_data *d = kscript_data_check(L, 1);
 	const struct kscript_field *f;
+	struct kscript_data *d;
 
 	if (lua_type(L, 2) != LUA_TSTRING)
 		return 0;
-	/* Methods first (upvalue 1), then the layout's fields. */
+	/*
+	 * Methods first (upvalue 1): every method call comes through here, and
+	 * the method checks its object itself. Then the layout's fields.
+	 */
 	lua_pushvalue(L, 2);
 	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
 		return 1;
+	d = kscript_data_check(L, 1);
 	f = kscript_data_field(d, lua_tostring(L, 2));
 	if (!f)
 		return 0;

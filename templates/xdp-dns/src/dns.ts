@@ -58,10 +58,11 @@ function withTtl(entry: string, count: number, size: number, ttl: number): strin
 }
 
 /**
- * Answers the query (its message at `m` of `pkt`, `msgLength` bytes, the question ending at `qend` of the
- * message) from its rcu entry (README "The zone in rcu"); passes what the entry cannot answer.
+ * Answers the query (its message at `m` of `pkt`, `msgLength` bytes, its question's bytes `question`) from
+ * its rcu entry (README "The zone in rcu"); passes what the entry cannot answer.
  */
-function reply(pkt: Data, m: number, msgLength: number, qend: number, key: string, entry: string, size: number): Action {
+function reply(pkt: Data, m: number, msgLength: number, question: string, key: string, entry: string, size: number): Action {
+  const qend = 12 + question.length;
   const [id, flags, , an, ns, additional] = unpackInts(">I2I2I2I2I2I2", pkt.getstring(m, 12));
   // Exactly the header, one question and, for EDNS, one OPT record.
   let opt: string | undefined = additional === 0 && qend === msgLength ? "" : undefined;
@@ -79,7 +80,7 @@ function reply(pkt: Data, m: number, msgLength: number, qend: number, key: strin
     }
     records = withTtl(entry, count, size, expires - now);
   }
-  const out = header(id, QR | (flags & RD) | (expires === 0 ? AA : RA), 1, count, 0, opt === "" ? 0 : 1) + pkt.getstring(m + 12, qend - 12) + records + opt;
+  const out = header(id, QR | (flags & RD) | (expires === 0 ? AA : RA), 1, count, 0, opt === "" ? 0 : 1) + question + records + opt;
   // More than the client can take over UDP: the server behind answers (with TC if need be).
   return out.length > room ? action.pass : udp_reply(pkt, out);
 }
@@ -145,24 +146,25 @@ export function callback(pkt: Data): Action {
   const msgLength = udpLength - 8;
   const [flags, qdcount] = unpackInts(">I2I2", pkt.getstring(m + 2, 4));
   if (qdcount !== 1 || (flags & OPCODE) !== 0) return action.pass;
-  // One walk over the question's labels: uncompressed (the answer copies it as sent), each at most 63 bytes,
-  // short enough for a key. Its bytes, lower-cased, with the type are the key.
-  const mend = m + msgLength;
-  let o = m + 12;
-  while (o < mend && o - m - 12 < MAX_KEY_NAME) {
-    const length = pkt.getbyte(o);
+  // One walk over the question's labels, read at once with its type and class (at most 253 + 4 bytes):
+  // uncompressed (the answer copies it as sent), each at most 63 bytes, short enough for a key. Its bytes,
+  // lower-cased, with the type are the key.
+  const question = pkt.getstring(m + 12, Math.min(msgLength - 12, MAX_KEY_NAME + 4));
+  let i = 1;
+  while (i <= question.length && i <= MAX_KEY_NAME) {
+    const length = byte(question, i);
     if (length === 0) break;
     if (length > 63) return action.pass;
-    o += length + 1;
+    i += length + 1;
   }
-  if (o + 5 > mend || o - m - 12 >= MAX_KEY_NAME) return action.pass;
-  const [root, qtype, qclass] = unpackInts(">BI2I2", pkt.getstring(o, 5));
+  if (i + 4 > question.length || i > MAX_KEY_NAME) return action.pass;
+  const [root, qtype, qclass] = unpackInts(">BI2I2", question, i);
   if (root !== 0 || qclass !== CLASS_IN || (qtype !== TYPE_A && qtype !== TYPE_AAAA)) return action.pass;
   const size = qtype === TYPE_A ? 16 : 28;
-  const key = lower(pkt.getstring(m + 12, o + 3 - m - 12));
+  const key = lower(sub(question, 1, i + 2));
   const entry = get(key);
 
-  if ((flags & QR) === 0 && dport === 53) return typeof entry === "string" ? reply(pkt, m, msgLength, o + 5 - m, key, entry, size) : action.pass;
+  if ((flags & QR) === 0 && dport === 53) return typeof entry === "string" ? reply(pkt, m, msgLength, sub(question, 1, i + 4), key, entry, size) : action.pass;
 
   // A response from port 53: learned unless the zone holds the name, and (over IPv4) only from the upstream
   // when one is set; over IPv6, only when none is.
