@@ -171,25 +171,38 @@ export function stats(name: string | undefined): string {
 
 /**
  * `kscript rcu get NAME KEY` / `set NAME KEY VALUE` / `del NAME KEY`: the rcu table of the loaded script NAME
- * (integers are sent as integers, everything else as strings).
+ * (integers are sent as integers, everything else as strings). With `hex`, KEY and VALUE are strings of bytes
+ * written in hex, and `get` prints the value's bytes so.
  */
-export function rcu(args: readonly string[]): string {
+export function rcu(args: readonly string[], hex = false): string {
   const [op, name, key, value, ...extra] = args;
-  const parse = (s: string) => (/^-?\d+$/.test(s) ? BigInt(s) : s);
+  const parse = (s: string): bigint | string | Uint8Array => {
+    if (!hex) return /^-?\d+$/.test(s) ? BigInt(s) : s;
+    if (!/^([0-9a-fA-F]{2})+$/.test(s)) {
+      throw new UsageError(diagnostic("KS4001", [`'${s}' is not bytes in hex: with --hex, write each byte as two hex digits, e.g. 076578616d706c65.`]));
+    }
+    return Buffer.from(s, "hex");
+  };
   if (op === "get" && name !== undefined && key !== undefined && value === undefined) {
-    const v = withDevice((fd) => kernel.rcuGet(fd, name, parse(key)));
-    return v === null ? "nil" : v instanceof Uint8Array ? Buffer.from(v).toString("utf8") : String(v);
+    const k = parse(key);
+    const v = withDevice((fd) => kernel.rcuGet(fd, name, k));
+    if (v === null) return "nil";
+    if (v instanceof Uint8Array) return Buffer.from(v).toString(hex ? "hex" : "utf8");
+    return String(v);
   }
   if (op === "set" && name !== undefined && key !== undefined && value !== undefined && extra.length === 0) {
-    withDevice((fd) => kernel.rcuSet(fd, name, parse(key), parse(value)));
+    const k = parse(key);
+    const v = parse(value);
+    withDevice((fd) => kernel.rcuSet(fd, name, k, v));
     return `${name}: rcu[${key}] = ${value}`;
   }
   if (op === "del" && name !== undefined && key !== undefined && value === undefined) {
-    withDevice((fd) => kernel.rcuSet(fd, name, parse(key), null));
+    const k = parse(key);
+    withDevice((fd) => kernel.rcuSet(fd, name, k, null));
     return `${name}: rcu[${key}] = nil`;
   }
   throw new UsageError(
-    diagnostic("KS4001", ["usage: kscript rcu get NAME KEY | rcu set NAME KEY VALUE | rcu del NAME KEY. Run 'kscript --help' for usage."]),
+    diagnostic("KS4001", ["usage: kscript rcu get NAME KEY | rcu set NAME KEY VALUE | rcu del NAME KEY [--hex]. Run 'kscript --help' for usage."]),
   );
 }
 

@@ -29,6 +29,10 @@ forwarding rules (templates/xdp-forward):
   rules check FILE         report errors in a rule file with line and column
   rules compile FILE [--name HOOK] [--json]   print the rcu entries (a kscript rcu set script, or JSON)
 
+DNS zones (templates/xdp-dns):
+  dns check ZONEFILE       report errors in a zone file (RFC 1035 master-file syntax) with line and column
+  dns compile ZONEFILE [--name HOOK] [--json]   print its xdp-dns rcu entries (kscript rcu set --hex lines, or JSON)
+
 test:
   test [dir] [vitest options]   run the project's tests (vitest) with kscript/testing wired to the local
                            engine (Fengari with the kernel's dialect, limits and emulated bindings)
@@ -46,6 +50,7 @@ kernel (root, with the kscript module loaded):
   stats [name]             calls, errors, budget hits and last error of loaded scripts
   unload <name>            unload a script (waits for calls in flight)
   rcu get NAME KEY | set NAME KEY VALUE | del NAME KEY   read or write a loaded xdp script's rcu table
+    --hex                  KEY and VALUE are bytes written in hex (binary entries, as 'kscript dns compile' prints)
   vm [dir]                 boot Debian's kernel in qemu with kscript.ko loaded and a shell in the project
                            (root; for trying hooks without loading a module on this machine)
 
@@ -68,7 +73,7 @@ const COMMANDS: Record<string, Command> = {
   ls: { arity: [0, 0], flags: [], values: [] },
   stats: { arity: [0, 1], flags: [], values: [] },
   unload: { arity: [1, 1], flags: [], values: [] },
-  rcu: { arity: [3, 4], flags: [], values: [] },
+  rcu: { arity: [3, 4], flags: ["hex"], values: [] },
   vm: { arity: [0, 1], flags: [], values: [] },
 };
 
@@ -148,6 +153,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
   // Rule files have their own small command line (check/compile), with its own help; loaded on demand because
   // the parser library costs every other command's start-up time.
   if (argv[0] === "rules") return (await import("./rules.js")).rulesCommand(argv.slice(1), cwd);
+  if (argv[0] === "dns") return (await import("./dns.js")).dnsCommand(argv.slice(1), cwd);
   try {
     const parsed = parseArgs(argv);
     if (parsed === "help") {
@@ -280,7 +286,7 @@ async function kernelCommand(parsed: Parsed, cwd: string): Promise<number> {
         output = kernel.unload(first);
         break;
       case "rcu":
-        output = kernel.rcu(parsed.positional);
+        output = kernel.rcu(parsed.positional, parsed.flags.has("hex"));
         break;
       default:
         throw new Error(`unhandled command ${parsed.command}`);

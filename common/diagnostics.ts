@@ -215,6 +215,63 @@ export const CATALOG = {
     title: "too many rules",
     message: "This is rule {0}; the forwarder reads at most {1} rules per packet. Merge rules with networks (10.0.0.0/24) or port ranges (1000:2000).",
   },
+  // KS6xxx: DNS zone files (zone/, `kscript dns`).
+  KS6001: {
+    title: "record type not served",
+    message: "'{0}' is not a record type xdp-dns serves. Write A or AAAA records (SOA and NS records are checked, not served).",
+  },
+  KS6002: {
+    title: "invalid domain name",
+    message: "'{0}' is not a domain name: {1}.",
+  },
+  KS6003: {
+    title: "invalid TTL",
+    message: "'{0}' is not a TTL. Write whole seconds, 0 to 2147483647, e.g. 3600.",
+  },
+  KS6004: {
+    title: "invalid IPv4 address",
+    message: "'{0}' is not an IPv4 address. Write four decimal numbers 0-255 separated by dots, e.g. 192.0.2.1.",
+  },
+  KS6005: {
+    title: "invalid IPv6 address",
+    message: "'{0}' is not an IPv6 address. Write eight groups of 1-4 hex digits separated by ':', or fewer with one '::', e.g. 2001:db8::1.",
+  },
+  KS6006: {
+    title: "class not served",
+    message: "'{0}' is not class IN, the only class xdp-dns answers. Write IN, or leave the class out.",
+  },
+  KS6007: {
+    title: "record without a TTL",
+    message: "This record has no TTL and none is set before it. Put '$TTL 3600' before it, or write its TTL after the owner name.",
+  },
+  KS6008: {
+    title: "relative name without an origin",
+    message: "'{0}' is relative and no $ORIGIN is set before it. Put '$ORIGIN example.com.' before it, or end the name with a dot.",
+  },
+  KS6009: {
+    title: "unsupported directive",
+    message: "'{0}' is not supported. Zone files here use $ORIGIN and $TTL; put included records in this file.",
+  },
+  KS6010: {
+    title: "unbalanced parentheses",
+    message: "{0}. Parentheses continue one record over several lines and must pair up within it.",
+  },
+  KS6011: {
+    title: "unexpected token",
+    message: "Expected {0}, found {1}.",
+  },
+  KS6012: {
+    title: "too many records",
+    message: "{0} has {1} {2} records; one rcu entry holds at most {3} of them. Remove some.",
+  },
+  KS6013: {
+    title: "name too long for a key",
+    message: "'{0}' is {1} bytes on the wire; with the type the rcu key holds names of at most 253. Use a shorter name.",
+  },
+  KS6014: {
+    title: "unsupported syntax",
+    message: "{0} are not supported here. Write names and addresses without them.",
+  },
   KS4005: {
     title: "folder not empty",
     message: "{0} is not empty; kscript init only creates new projects. Give a new or empty folder.",

@@ -53,6 +53,7 @@ export async function runTests(dir: string, vitestArgs: readonly string[]): Prom
         alias: [
           { find: /^kscript\/testing$/, replacement: ownModule("testing") },
           { find: /^kscript\/rules$/, replacement: ownModule("../rules/index") },
+          { find: /^kscript\/zone$/, replacement: ownModule("../zone/index") },
           { find: /^vitest$/, replacement: vitestEntry },
         ],
       },

@@ -52,17 +52,19 @@ kver=$image
 # The guest runs the host's userland, so what the hook tests run comes from here too:
 # module BTF and the XDP object (clang, libbpf-dev, dwarves, libelf-dev, linux-source for
 # resolve_btfids and net/tls), the servers' TLS (libgnutls28-dev), the clients (dig, curl,
-# ip) and the benchmarks' references (bpftool, lighttpd, nginx-light, wrk).
+# ip) and the benchmarks' references (bpftool, lighttpd, nginx-light, wrk; dnsperf against
+# NSD and Knot for bench:dns). dnspython: the zone compiler's tests read zones with its parser.
 pkgs="qemu-system-x86 busybox-static linux-headers-$kver dpkg-dev patch
 	clang llvm libbpf-dev bpftool dwarves libelf-dev linux-source-6.1
-	libgnutls28-dev bind9-dnsutils curl iproute2 lighttpd lighttpd-mod-openssl nginx-light wrk"
+	libgnutls28-dev bind9-dnsutils curl iproute2 lighttpd lighttpd-mod-openssl nginx-light wrk
+	dnsperf nsd knot python3-dnspython"
 missing=
 for p in $pkgs; do
 	dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' ||
 		missing="$missing $p"
 done
 if [ -n "$missing" ]; then
-	# Installing lighttpd and nginx must not start them on the host.
+	# Installing lighttpd, nginx, NSD and Knot must not start them on the host.
 	policy=/usr/sbin/policy-rc.d
 	[ -e "$policy" ] || { printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"; }
 	apt-get install -y -q --no-install-recommends $missing \

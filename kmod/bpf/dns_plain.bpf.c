@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: (MIT OR GPL-2.0)
 /*
  * The benchmark's reference (bench/xdp.ts): a plain eBPF DNS responder for
- * the zone of templates/xdp-dns (its README), answering as the xdp-dns hook
+ * the zone of templates/xdp-dns (example.test.zone), answering as its hook
  * does — same header flags, question copied as sent, compressed owners, TTL,
  * IPv4 and UDP checksums — so the two replies compare byte for byte. Zone
  * compiled in; no cache, no learning: only the hook's answering path.

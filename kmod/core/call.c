@@ -122,9 +122,15 @@ static int kscript_run_p(lua_State *L)
 	if (a->s->target == KSCRIPT_TLS) {
 		lua_pushlstring(L, (char *)a->input, a->input_len);
 	} else {
-		kscript_data_lend(L, &a->st->input[0], a->input, a->input_len);
+		/*
+		 * A failing xdp hook passes the packet as it came, not half
+		 * rewritten: the view keeps the bytes before its first write.
+		 */
+		kscript_data_lend(L, &a->st->input[0], a->input, a->input_len,
+				  a->s->target == KSCRIPT_XDP && !a->func);
 		if (a->arg) {
-			kscript_data_lend(L, &a->st->input[1], a->arg, a->arg_len);
+			kscript_data_lend(L, &a->st->input[1], a->arg, a->arg_len,
+					  false);
 			nargs++;
 		}
 	}
@@ -224,44 +230,15 @@ static void kscript_put_failure(struct kscript_run_args *a, const char *msg,
 	kscript_put_passthrough(a);
 }
 
-/*
- * A failing xdp hook passes the packet as it came, not half rewritten: keep
- * a copy (the state's buffer, grown to the largest packet seen).
- */
-static int kscript_snapshot(struct kscript_state *st, const u8 *data,
-			    size_t len, gfp_t gfp)
-{
-	u8 *buf;
-
-	if (len > st->snapshot_size) {
-		buf = kvmalloc(len, gfp | __GFP_NOWARN);
-		if (!buf)
-			return -ENOMEM;
-		kvfree(st->snapshot);
-		st->snapshot = buf;
-		st->snapshot_size = len;
-	}
-	memcpy(st->snapshot, data, len);
-	return 0;
-}
-
 int kscript_call(struct kscript_state *st, struct kscript_run_args *a,
 		 gfp_t gfp)
 {
-	bool keep = a->s->target == KSCRIPT_XDP && !a->func;
 	struct kscript_buf *b = a->reply;
 	size_t mark = b ? b->len : 0;
 	lua_State *L = st->L;
 	int status, msgh;
 
 	atomic64_inc(&a->s->calls);
-	if (keep && kscript_snapshot(st, a->input, a->input_len, gfp)) {
-		static const char nomem[] = "no memory to keep a copy of the packet";
-
-		kscript_record_error(a->s, NULL, nomem);
-		kscript_put_failure(a, nomem, NULL);
-		return -ENOMEM;
-	}
 	a->st = st;
 	st->redirect = 0;
 	klua_enter(L, gfp);
@@ -271,14 +248,14 @@ int kscript_call(struct kscript_state *st, struct kscript_run_args *a,
 	lua_pushcfunction(L, kscript_run_p);
 	lua_pushlightuserdata(L, a);
 	status = lua_pcall(L, 1, 0, msgh);
+	if (status != LUA_OK)
+		kscript_data_undo(&st->input[0]);
 	/* The lent bytes are the caller's again: views kept by Lua go blank. */
 	kscript_data_end(&st->input[0]);
 	kscript_data_end(&st->input[1]);
 	if (status != LUA_OK) {
 		const char *msg = kscript_errmsg(L);
 
-		if (keep)
-			memcpy(a->input, st->snapshot, a->input_len);
 		kscript_record_error(a->s, st, msg);
 		if (b)
 			b->len = mark;	/* drop a partly encoded result */

@@ -88,22 +88,73 @@ static struct kscript_data *kscript_data_push(lua_State *L,
 }
 
 void kscript_data_lend(lua_State *L, struct kscript_data_buf *buf, u8 *ptr,
-		       size_t size)
+		       size_t size, bool keep)
 {
-	buf->ptr = ptr;
-	buf->size = size;
+	struct kscript_data *d = buf->view;
+
+	buf->ptr = buf->lent = ptr;
+	buf->size = buf->lent_size = size;
+	buf->keep = keep;
+	buf->kept = false;
+	if (d) {
+		lua_rawgeti(L, LUA_REGISTRYINDEX, buf->view_ref);
+		/* What the last call left on it goes: its layout, its staleness. */
+		d->gen = buf->gen;
+		d->layout = NULL;
+		return;
+	}
 	lua_pushnil(L);
-	kscript_data_push(L, buf, 0, KSCRIPT_DATA_TO_END, -1);
+	d = kscript_data_push(L, buf, 0, KSCRIPT_DATA_TO_END, -1);
 	lua_remove(L, -2);
+	lua_pushvalue(L, -1);
+	buf->view_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+	buf->view = d;
+}
+
+void kscript_data_will_write(lua_State *L, struct kscript_data_buf *buf)
+{
+	u8 *undo;
+
+	/* Bytes of udp_reply's own (ptr != lent) are not the lender's. */
+	if (!buf->keep || buf->kept || buf->ptr != buf->lent)
+		return;
+	/* Grown to the largest packet written so far, then kept. */
+	if (buf->lent_size > buf->undo_size) {
+		undo = kvmalloc(buf->lent_size, klua_ctx(L)->gfp | __GFP_NOWARN);
+		if (!undo)
+			luaL_error(L, "no memory to keep a copy of the packet");
+		kvfree(buf->undo);
+		buf->undo = undo;
+		buf->undo_size = buf->lent_size;
+	}
+	memcpy(buf->undo, buf->lent, buf->lent_size);
+	buf->kept = true;
+}
+
+void kscript_data_undo(struct kscript_data_buf *buf)
+{
+	if (buf->kept)
+		memcpy(buf->lent, buf->undo, buf->lent_size);
 }
 
 void kscript_data_end(struct kscript_data_buf *buf)
 {
-	kvfree(buf->spare);
-	buf->spare = NULL;
+	if (buf->spare) {	/* rare: only a packet udp_reply grew */
+		kvfree(buf->spare);
+		buf->spare = NULL;
+	}
 	buf->ptr = NULL;
-	buf->size = 0;
+	buf->lent = NULL;
+	buf->size = buf->lent_size = 0;
+	buf->kept = false;
 	buf->gen++;
+}
+
+void kscript_data_free(struct kscript_data_buf *buf)
+{
+	kvfree(buf->undo);
+	buf->undo = NULL;
+	buf->undo_size = 0;
 }
 
 struct kscript_data_buf *kscript_data_test(lua_State *L, int idx, size_t *offp,
@@ -165,6 +216,7 @@ static int kscript_data_setint(lua_State *L, int size)
 	u8 *p = kscript_data_range(L, d, off, size);
 	int i;
 
+	kscript_data_will_write(L, d->buf);
 	for (i = size - 1; i >= 0; i--, v >>= 8)
 		p[i] = v & 0xff;
 	return 0;
@@ -381,15 +433,19 @@ static void kscript_bits_write(u8 *p, const struct kscript_field *f, u64 v)
 
 static int kscript_data_index(lua_State *L)
 {
-	struct kscript_data *d = kscript_data_check(L, 1);
 	const struct kscript_field *f;
+	struct kscript_data *d;
 
 	if (lua_type(L, 2) != LUA_TSTRING)
 		return 0;
-	/* Methods first (upvalue 1), then the layout's fields. */
+	/*
+	 * Methods first (upvalue 1): every method call comes through here, and
+	 * the method checks its object itself. Then the layout's fields.
+	 */
 	lua_pushvalue(L, 2);
 	if (lua_rawget(L, lua_upvalueindex(1)) != LUA_TNIL)
 		return 1;
+	d = kscript_data_check(L, 1);
 	f = kscript_data_field(d, lua_tostring(L, 2));
 	if (!f)
 		return 0;
@@ -413,6 +469,7 @@ static int kscript_data_newindex(lua_State *L)
 	f = kscript_data_field(d, lua_tostring(L, 2));
 	if (!f)
 		return 0;
+	kscript_data_will_write(L, d->buf);
 	if (f->string) {
 		s = luaL_checklstring(L, 3, &len);
 		memcpy(kscript_data_ptr(d) + f->offset, s, min(len, f->length));
@@ -453,9 +510,7 @@ static int kscript_data_new(lua_State *L)
 		return 1;
 	}
 	o = lua_newuserdata(L, struct_size(o, bytes, size));
-	o->buf.ptr = o->bytes;
-	o->buf.size = size;
-	o->buf.gen = 0;
+	o->buf = (struct kscript_data_buf){ .ptr = o->bytes, .size = size };
 	if (s) {
 		memcpy(o->bytes, s, size);
 	} else if (lua_istable(L, 1)) {

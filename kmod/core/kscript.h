@@ -31,8 +31,6 @@ struct kscript_state {
 	struct klua_ctx ctx;
 	struct kscript_data_buf input[2];	/* a call's packet and argument */
 	int redirect;		/* xdp.redirect's ifindex in this call, or 0 */
-	u8 *snapshot;		/* xdp: the packet as it came, restored if the call fails */
-	size_t snapshot_size;
 	struct list_head pool_node;	/* idle in its script's pool */
 	struct list_head all_node;	/* in its script's pool, idle or not */
 };

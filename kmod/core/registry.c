@@ -66,7 +66,7 @@ static void kscript_free(struct kscript_script *s)
 	for (i = 0; i < s->nstates; i++) {
 		if (s->states[i].L)
 			klua_close(s->states[i].L);
-		kvfree(s->states[i].snapshot);
+		kscript_data_free(&s->states[i].input[0]);
 	}
 	list_for_each_entry_safe(st, tmp, &s->pool_all, all_node) {
 		if (st->L)

@@ -2,7 +2,8 @@
 /*
  * The "xdp" binding (stdlib/xdp.d.ts): the verdicts by name, and
  * redirect(ifindex), which records where this packet goes and returns
- * XDP_REDIRECT. And "xdplua" (stdlib/xdplua.d.ts): udp_reply.
+ * XDP_REDIRECT. And "xdplua" (stdlib/xdplua.d.ts): udp_reply, over IPv4
+ * and IPv6.
  */
 #include <linux/kernel.h>
 #include <linux/mm.h>
@@ -73,7 +74,7 @@ static u16 kscript_csum_fold(u32 sum)
 
 static void kscript_swap(u8 *b, size_t x, size_t y, size_t n)
 {
-	u8 tmp[ETH_ALEN];
+	u8 tmp[16];	/* an IPv6 address, the largest field swapped */
 
 	memcpy(tmp, b + x, n);
 	memmove(b + x, b + y, n);
@@ -87,17 +88,18 @@ static void kscript_put16(u8 *p, u16 v)
 }
 
 /*
- * udp_reply(pkt, payload): the Ethernet/IPv4/UDP packet becomes its reply,
- * in place as XDPLua's helper does: MACs, addresses and ports swapped, the
- * payload replaced (the packet resized), lengths and checksums rewritten.
- * The resized packet lives in the lent buffer's spare bytes until the call
- * ends. Returns XDP_TX.
+ * udp_reply(pkt, payload): the Ethernet/IPv4/UDP or Ethernet/IPv6/UDP packet
+ * becomes its reply, in place as XDPLua's helper does for IPv4: MACs,
+ * addresses and ports swapped, the payload replaced (the packet resized),
+ * lengths and checksums rewritten (over IPv6 the UDP checksum is mandatory,
+ * RFC 8200 §8.1). The resized packet lives in the lent buffer's spare bytes
+ * until the call ends. Returns XDP_TX.
  */
 static int kscript_udp_reply(lua_State *L)
 {
 	struct kscript_state *st = kscript_state_of(L);
 	struct kscript_data_buf *pkt, *pl;
-	size_t off, len, plen, ihl, l4, total;
+	size_t off, len, plen, ihl, l4, addr, alen, total;
 	const u8 *payload;
 	bool whole;
 	u32 sum;
@@ -114,12 +116,26 @@ static int kscript_udp_reply(lua_State *L)
 	else
 		payload = (const u8 *)luaL_checklstring(L, 2, &plen);
 	b = pkt->ptr;
-	if (len < ETH_HLEN + 20 + 8 || (b[12] << 8 | b[13]) != ETH_P_IP ||
-	    b[ETH_HLEN] >> 4 != 4)
-		return luaL_error(L, "udp_reply: not an Ethernet/IPv4 packet");
-	ihl = (b[ETH_HLEN] & 0x0f) * 4;
-	l4 = ETH_HLEN + ihl;
-	if (ihl < 20 || b[ETH_HLEN + 9] != IPPROTO_UDP || len < l4 + 8)
+	if (len >= ETH_HLEN + 20 + 8 && (b[12] << 8 | b[13]) == ETH_P_IP &&
+	    b[ETH_HLEN] >> 4 == 4) {
+		ihl = (b[ETH_HLEN] & 0x0f) * 4;
+		if (ihl < 20 || b[ETH_HLEN + 9] != IPPROTO_UDP)
+			return luaL_error(L, "udp_reply: not a UDP packet");
+		addr = ETH_HLEN + 12;
+		alen = 4;
+	} else if (len >= ETH_HLEN + 40 + 8 &&
+		   (b[12] << 8 | b[13]) == ETH_P_IPV6 && b[ETH_HLEN] >> 4 == 6) {
+		/* UDP right after the fixed header: no extension headers. */
+		if (b[ETH_HLEN + 6] != IPPROTO_UDP)
+			return luaL_error(L, "udp_reply: not a UDP packet");
+		ihl = 0;	/* the IPv6 payload length counts no header */
+		addr = ETH_HLEN + 8;
+		alen = 16;
+	} else {
+		return luaL_error(L, "udp_reply: not an Ethernet/IPv4 or IPv6 packet");
+	}
+	l4 = alen == 4 ? ETH_HLEN + ihl : ETH_HLEN + 40;
+	if (len < l4 + 8)
 		return luaL_error(L, "udp_reply: not a UDP packet");
 	if (plen > 0xffff - ihl - 8)
 		return luaL_error(L, "udp_reply: payload too large");
@@ -136,21 +152,26 @@ static int kscript_udp_reply(lua_State *L)
 		pkt->spare = nb;
 		pkt->ptr = b = nb;
 	} else {
+		kscript_data_will_write(L, pkt);
 		memmove(b + l4 + 8, payload, plen);	/* may overlap the packet */
 	}
 	pkt->size = total;
 
 	kscript_swap(b, 0, ETH_ALEN, ETH_ALEN);
-	kscript_swap(b, ETH_HLEN + 12, ETH_HLEN + 16, 4);
+	kscript_swap(b, addr, addr + alen, alen);
 	kscript_swap(b, l4, l4 + 2, 2);
-	kscript_put16(b + ETH_HLEN + 2, ihl + 8 + plen);
-	kscript_put16(b + ETH_HLEN + 10, 0);
-	kscript_put16(b + ETH_HLEN + 10,
-		      kscript_csum_fold(kscript_csum_add(0, b + ETH_HLEN, ihl)));
+	if (alen == 4) {
+		kscript_put16(b + ETH_HLEN + 2, ihl + 8 + plen);	/* total length */
+		kscript_put16(b + ETH_HLEN + 10, 0);
+		kscript_put16(b + ETH_HLEN + 10,
+			      kscript_csum_fold(kscript_csum_add(0, b + ETH_HLEN, ihl)));
+	} else {
+		kscript_put16(b + ETH_HLEN + 4, 8 + plen);	/* payload length */
+	}
 	kscript_put16(b + l4 + 4, 8 + plen);
 	kscript_put16(b + l4 + 6, 0);
-	/* Pseudo header: addresses, zero, protocol, UDP length; then the datagram. */
-	sum = kscript_csum_add(0, b + ETH_HLEN + 12, 8);
+	/* Pseudo header: addresses, protocol, UDP length; then the datagram. */
+	sum = kscript_csum_add(0, b + addr, 2 * alen);
 	sum += IPPROTO_UDP + 8 + plen;
 	sum = kscript_csum_fold(kscript_csum_add(sum, b + l4, 8 + plen));
 	kscript_put16(b + l4 + 6, sum ?: 0xffff);

@@ -36,6 +36,13 @@ struct kscript_xdp_attach {
 
 static struct kscript_xdp_attach __rcu *kscript_xdp_slots[KSCRIPT_XDP_SLOTS];
 static DEFINE_MUTEX(kscript_xdp_lock);	/* serializes attach and detach */
+/*
+ * Slots at and past this one are empty, so a packet scans only up to the
+ * last interface attached (one, usually). Written under kscript_xdp_lock;
+ * a reader with a stale value scans an empty slot more, or misses an
+ * attachment being made, as if it came a moment later.
+ */
+static int kscript_xdp_used;
 
 /*
  * A packet udp_reply grew past its buffer, kept on this CPU from
@@ -58,10 +65,10 @@ static void kscript_xdp_pending_drop(struct kscript_xdp_pending *p)
 
 static struct kscript_xdp_attach *kscript_xdp_find(u64 net_cookie, int ifindex)
 {
+	int i, used = READ_ONCE(kscript_xdp_used);
 	struct kscript_xdp_attach *a;
-	int i;
 
-	for (i = 0; i < KSCRIPT_XDP_SLOTS; i++) {
+	for (i = 0; i < used; i++) {
 		a = rcu_dereference_check(kscript_xdp_slots[i],
 					  lockdep_is_held(&kscript_xdp_lock));
 		if (a && a->ifindex == ifindex && a->net_cookie == net_cookie)
@@ -125,6 +132,8 @@ int kscript_xdp_attach(const char *name, const char *ifname,
 	for (i = 0; i < KSCRIPT_XDP_SLOTS; i++) {
 		if (!rcu_access_pointer(kscript_xdp_slots[i])) {
 			rcu_assign_pointer(kscript_xdp_slots[i], a);
+			if (i >= kscript_xdp_used)
+				WRITE_ONCE(kscript_xdp_used, i + 1);
 			mutex_unlock(&kscript_xdp_lock);
 			return 0;	/* the slot holds the reference */
 		}
@@ -143,11 +152,15 @@ put:
 /* Empties slot i (under kscript_xdp_lock) once no packet can be using it. */
 static void kscript_xdp_clear(int i)
 {
+	int used = kscript_xdp_used;
 	struct kscript_xdp_attach *a;
 
 	a = rcu_dereference_protected(kscript_xdp_slots[i],
 				      lockdep_is_held(&kscript_xdp_lock));
 	RCU_INIT_POINTER(kscript_xdp_slots[i], NULL);
+	while (used > 0 && !rcu_access_pointer(kscript_xdp_slots[used - 1]))
+		used--;
+	WRITE_ONCE(kscript_xdp_used, used);
 	synchronize_rcu();
 	kscript_script_put(a->s);
 	kfree(a);

@@ -25,6 +25,8 @@ function fd(): number {
   return device;
 }
 
+/** Strings hold bytes, one per character (as the engine's rcu keeps them, and fromWire reads them back). */
+const toWire = <T>(v: T): T | Uint8Array => (typeof v === "string" ? Buffer.from(v, "latin1") : v);
 const fromWire = (v: WireRcuValue): RcuValue | undefined => {
   if (v === null) return undefined;
   if (v instanceof Uint8Array) return Buffer.from(v).toString("latin1");
@@ -53,8 +55,8 @@ export const kernelBackend: Backend = {
       name,
       target,
       rcu: {
-        get: (key) => fromWire(rcuGet(fd(), name, key)),
-        set: (key, value) => rcuSet(fd(), name, key, value ?? null),
+        get: (key) => fromWire(rcuGet(fd(), name, toWire(key))),
+        set: (key, value) => rcuSet(fd(), name, toWire(key), toWire(value ?? null)),
       },
       logs: [],
       engine: undefined,

@@ -13,16 +13,17 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   common: [],
   compiler: ["common"],
   rules: ["common"],
+  zone: ["common"],
   device: ["common"],
   vm: ["common"],
   runtime: ["compiler", "common", "device"],
-  cli: ["compiler", "common", "rules", "device", "vm", "runtime"],
+  cli: ["compiler", "common", "rules", "zone", "device", "vm", "runtime"],
   stdlib: [],
   // The tsserver plugin runs the compiler's check over the editor's program.
   editor: ["compiler", "common"],
   // The project's own tests and benchmarks may use any part; no part may use them.
-  test: ["cli", "compiler", "common", "rules", "device", "vm", "runtime", "editor", "stdlib"],
-  bench: ["compiler", "common", "device", "vm", "runtime"],
+  test: ["cli", "compiler", "common", "rules", "zone", "device", "vm", "runtime", "editor", "stdlib"],
+  bench: ["compiler", "common", "zone", "device", "vm", "runtime"],
 };
 
 const SOURCE = /\.(ts|cts|mts|cjs|js)$/;

@@ -1,15 +1,11 @@
 import type { Data } from "kscript/data";
 import { AA, CLASS_IN, OPCODE, QR, RA, RCODE, RD, TC, TYPE_A, TYPE_AAAA, answer, header, readQuestion, readRecord } from "kscript/dns";
 import { get, set } from "kscript/rcu";
-import { byte, format, gmatch, match, pack, rep, unpack } from "kscript/string";
+import { byte, format, lower, pack, sub, unpack } from "kscript/string";
+import { seconds } from "kscript/time";
 import { action, type Action } from "kscript/xdp";
 import { udp_reply } from "kscript/xdplua";
 
-/**
- * rcu integer key of the clock, in whole seconds (any clock that only counts up), written by user space:
- * the kernel gives hooks no time source. Without it, nothing is learned and no learned answer is served.
- */
-const CLOCK = 0;
 /** rcu integer key of the upstream resolver's IPv4 address ("192.0.2.53"); when set, only its answers are learned. */
 const UPSTREAM = 1;
 /** Answer records kept from one upstream response: keeps the rcu value (≤ 4096 bytes) small. */
@@ -22,30 +18,20 @@ const EDNS_SIZE = 1232;
 const MAX_OPTIONS = 8;
 /** Longest time a learned answer is kept, in seconds. */
 const MAX_TTL = 86400;
+/** The longest wire name an rcu key (at most 255 bytes) holds with its 2 type bytes. */
+const MAX_KEY_NAME = 253;
+/** An entry's head: the count of records (1 byte), then when they expire (4 bytes; 0: a zone entry, never). */
+const HEAD = 5;
 
-/**
- * Wire bytes of an address written as text: dotted IPv4, or eight hex groups for AAAA (`Number` reads "0x…").
- * A malformed part adds nothing, so the caller's length check drops the address.
- */
-function toWire(qtype: number, text: string): string {
-  const v4 = qtype === TYPE_A;
-  let out = "";
-  for (const part of gmatch(text, "%x+")) {
-    const n = part.length <= (v4 ? 3 : 4) ? Number(v4 ? part : `0x${part}`) : undefined;
-    if (n !== undefined && n < (v4 ? 256 : 65536)) out += pack(v4 ? "B" : ">I2", n);
-  }
-  return out;
-}
+/** string.unpack for formats of integers only, so each value it returns is a number. */
+const unpackInts = unpack as (this: void, fmt: string, s: string, init?: number) => LuaMultiReturn<number[]>;
 
-/** Text of an address from its wire bytes: dotted IPv4, or eight hex groups for AAAA. */
-function toText(qtype: number, wire: string): string {
-  return qtype === TYPE_A ? format("%d.%d.%d.%d", byte(wire, 1, 4)) : format(rep("%x", 8, ":"), ...unpack(">I2I2I2I2I2I2I2I2", wire));
-}
-
-/** Whether the IPv4 header's checksum (bytes 14 to `end`) is right: the stack drops the packet otherwise. */
-function ipChecksumOk(pkt: Data, end: number): boolean {
-  let sum = 0;
-  for (let o = 14; o < end; o += 2) sum += pkt.getuint16(o);
+/** Whether the IPv4 header's checksum (`ihl` bytes from 14) is right: the stack drops the packet otherwise. */
+function ipChecksumOk(pkt: Data, ihl: number): boolean {
+  // The 20 bytes every header has in one read; options, if any, word by word.
+  const [a, b, c, d, e, f, g, h, i, j] = unpackInts(">I2I2I2I2I2I2I2I2I2I2", pkt.getstring(14, 20));
+  let sum = a + b + c + d + e + f + g + h + i + j;
+  for (let o = 34; o < 14 + ihl; o += 2) sum += pkt.getuint16(o);
   while (sum > 0xffff) sum = (sum & 0xffff) + (sum >>> 16);
   return sum === 0xffff;
 }
@@ -63,91 +49,128 @@ function optReply(msg: Data, o: number): LuaMultiReturn<[string | undefined, num
   return $multi(pack(">BI2I2BBI2I2", 0, 41, EDNS_SIZE, 0, 0, msg.getuint16(o + 7) & 0x8000, 0), Math.max(512, msg.getuint16(o + 3)));
 }
 
-/** Serves A/AAAA from the zone and the learned cache in rcu (README "The zone in rcu"), learns upstream answers, passes the rest. */
+/** The records of a learned entry, each with its TTL rewritten to the time left. */
+function withTtl(entry: string, count: number, size: number, ttl: number): string {
+  const t = pack(">I4", ttl);
+  let out = "";
+  for (let i = 0, p = HEAD + 1; i < count; i++, p += size) out += sub(entry, p, p + 5) + t + sub(entry, p + 10, p + size - 1);
+  return out;
+}
+
+/**
+ * Answers the query (its message at `m` of `pkt`, `msgLength` bytes, its question's bytes `question`) from
+ * its rcu entry (README "The zone in rcu"); passes what the entry cannot answer.
+ */
+function reply(pkt: Data, m: number, msgLength: number, question: string, key: string, entry: string, size: number): Action {
+  const qend = 12 + question.length;
+  const [id, flags, , an, ns, additional] = unpackInts(">I2I2I2I2I2I2", pkt.getstring(m, 12));
+  // Exactly the header, one question and, for EDNS, one OPT record.
+  let opt: string | undefined = additional === 0 && qend === msgLength ? "" : undefined;
+  let room = 512;
+  if (additional === 1) [opt, room] = optReply(pkt.segment(m, msgLength)!, qend);
+  if (opt === undefined || an !== 0 || ns !== 0 || entry.length < HEAD) return action.pass;
+  const [count, expires] = unpackInts(">BI4", entry);
+  if (count === 0 || entry.length !== HEAD + count * size) return action.pass;
+  let records = sub(entry, HEAD + 1);
+  if (expires !== 0) {
+    const now = seconds();
+    if (now >= expires) {
+      set(key, undefined);
+      return action.pass;
+    }
+    records = withTtl(entry, count, size, expires - now);
+  }
+  const out = header(id, QR | (flags & RD) | (expires === 0 ? AA : RA), 1, count, 0, opt === "" ? 0 : 1) + question + records + opt;
+  // More than the client can take over UDP: the server behind answers (with TC if need be).
+  return out.length > room ? action.pass : udp_reply(pkt, out);
+}
+
+/**
+ * An upstream's answer on its way to a client: keep its records for the question's own name and type (not
+ * those reached through a CNAME), for their smallest TTL. Only from a message whose counted records, all read,
+ * end exactly where it does: a malformed one spoils the lot.
+ */
+function learn(msg: Data, key: string, qtype: number, size: number): void {
+  const [name, , , qend] = readQuestion(msg);
+  if (name === undefined) return;
+  const answers = msg.getuint16(6);
+  const records = answers + msg.getuint16(8) + msg.getuint16(10);
+  let o = qend;
+  let ttl = MAX_TTL;
+  const kept: string[] = [];
+  for (let i = 0; i < records && records <= MAX_RECORDS; i++) {
+    const [owner, type, klass, t, rdata, rdlength] = readRecord(msg, o);
+    if (owner === undefined) return;
+    if (i < answers && kept.length < MAX_LEARNED && owner === name && type === qtype && klass === CLASS_IN && rdlength === size - 12) {
+      kept.push(msg.getstring(rdata, rdlength));
+      ttl = Math.min(ttl, t);
+    }
+    o = rdata + rdlength;
+  }
+  if (o !== msg.len() || kept.length === 0 || ttl <= 0) return;
+  let value = pack(">BI4", kept.length, seconds() + ttl);
+  for (const rdata of kept) value += answer(qtype, ttl, rdata);
+  set(key, value);
+}
+
+/**
+ * Serves A/AAAA from the zone and the learned answers in rcu (README "The zone in rcu"), over IPv4 and IPv6;
+ * learns upstream answers; passes the rest.
+ */
 export function callback(pkt: Data): Action {
-  // Untagged Ethernet + IPv4 + UDP as the stack would take them: version 4, a header of 5..15 words with a
-  // right checksum, not a fragment, a total length within the frame and a UDP length within that.
-  if (pkt.len() < 42 || pkt.getuint16(12) !== 0x0800 || pkt.getbyte(23) !== 17 || (pkt.getuint16(20) & 0x3fff) !== 0) return action.pass;
-  const udp = 14 + (pkt.getbyte(14) & 15) * 4;
-  const total = pkt.getuint16(16);
-  const udpLength = udp + 8 <= pkt.len() ? pkt.getuint16(udp + 4) : 0;
-  if (pkt.getbyte(14) >>> 4 !== 4 || udp < 34 || 14 + total > pkt.len() || udpLength < 8 || udp + udpLength > 14 + total || !ipChecksumOk(pkt, udp)) {
+  // Untagged Ethernet, then IPv4 or IPv6 and UDP as the stack would take them. IPv4: version 4, a header of
+  // 5..15 words with a right checksum, not a fragment, a total length within the frame. IPv6: version 6, UDP
+  // right after the fixed header, a payload length within the frame. Then a UDP length within that, room for
+  // a DNS header, and (IPv6, where it is mandatory) a UDP checksum that is not 0.
+  const n = pkt.len();
+  const ethType = n >= 54 ? pkt.getuint16(12) : 0;
+  let udp = 54;
+  let end: number;
+  let v6 = false;
+  if (ethType === 0x0800) {
+    const [vihl, , total, , frag, , proto] = unpackInts(">BBI2I2I2BB", pkt.getstring(14, 10));
+    udp = 14 + (vihl & 15) * 4;
+    end = 14 + total;
+    if (vihl >>> 4 !== 4 || udp < 34 || proto !== 17 || (frag & 0x3fff) !== 0 || end > n || udp + 20 > end || !ipChecksumOk(pkt, udp - 14)) return action.pass;
+  } else if (ethType === 0x86dd && n >= 74) {
+    const [version, length, next] = unpackInts(">BxxxI2B", pkt.getstring(14, 7));
+    end = 54 + length;
+    v6 = true;
+    if (version >>> 4 !== 6 || next !== 17 || end > n) return action.pass;
+  } else {
     return action.pass;
   }
-  const msg = pkt.segment(udp + 8, udpLength - 8)!;
-  const [name, qtype, qclass, qend] = readQuestion(msg);
-  if (name === undefined || qclass !== CLASS_IN || (qtype !== TYPE_A && qtype !== TYPE_AAAA)) return action.pass;
-  const flags = msg.getuint16(2);
-  const key = `${name}/${qtype}`;
-  if ((flags & OPCODE) !== 0 || key.length > 255) return action.pass;
-  const size = qtype === TYPE_A ? 4 : 16;
-  const now = get(CLOCK);
+  const [sport, dport, udpLength, udpSum] = unpackInts(">I2I2I2I2", pkt.getstring(udp, 8));
+  if (udpLength < 20 || udp + udpLength > end || (v6 && udpSum === 0)) return action.pass;
+  const m = udp + 8;
+  const msgLength = udpLength - 8;
+  const [flags, qdcount] = unpackInts(">I2I2", pkt.getstring(m + 2, 4));
+  if (qdcount !== 1 || (flags & OPCODE) !== 0) return action.pass;
+  // One walk over the question's labels, read at once with its type and class (at most 253 + 4 bytes):
+  // uncompressed (the answer copies it as sent), each at most 63 bytes, short enough for a key. Its bytes,
+  // lower-cased, with the type are the key.
+  const question = pkt.getstring(m + 12, Math.min(msgLength - 12, MAX_KEY_NAME + 4));
+  let i = 1;
+  while (i <= question.length && i <= MAX_KEY_NAME) {
+    const length = byte(question, i);
+    if (length === 0) break;
+    if (length > 63) return action.pass;
+    i += length + 1;
+  }
+  if (i + 4 > question.length || i > MAX_KEY_NAME) return action.pass;
+  const [root, qtype, qclass] = unpackInts(">BI2I2", question, i);
+  if (root !== 0 || qclass !== CLASS_IN || (qtype !== TYPE_A && qtype !== TYPE_AAAA)) return action.pass;
+  const size = qtype === TYPE_A ? 16 : 28;
+  const key = lower(sub(question, 1, i + 2));
   const entry = get(key);
 
-  if ((flags & QR) === 0 && pkt.getuint16(udp + 2) === 53) {
-    // A query: exactly the header, one question and, for EDNS, one OPT record. The question is copied into
-    // the answer as sent (its case too), so it must be uncompressed: its wire form is then the dotted name
-    // plus 2 bytes, followed by type and class.
-    const additional = msg.getuint16(10);
-    let opt: string | undefined = additional === 0 && qend === msg.len() ? "" : undefined;
-    let room = 512;
-    if (additional === 1) [opt, room] = optReply(msg, qend);
-    if (opt === undefined || typeof entry !== "string" || qend !== 18 + name.length || msg.getuint16(6) !== 0 || msg.getuint16(8) !== 0) return action.pass;
-    const [ttlText, expiresText, addresses = ""] = match(entry, "^(%d+) (%d+)(.*)$");
-    const expires = Number(expiresText ?? 0);
-    let ttl = Number(ttlText ?? 0);
-    if (expires > 0) {
-      if (typeof now !== "number") return action.pass;
-      if (now >= expires) {
-        set(key, undefined);
-        return action.pass;
-      }
-      ttl = expires - now;
-    }
-    let answers = "";
-    let count = 0;
-    for (const text of gmatch(addresses, "%S+")) {
-      const wire = toWire(qtype, text);
-      if (wire.length === size) {
-        answers += answer(qtype, ttl, wire);
-        count++;
-      }
-    }
-    const replyFlags = QR | (flags & RD) | (expires === 0 ? AA : RA);
-    const reply = header(msg.getuint16(0), replyFlags, 1, count, 0, opt === "" ? 0 : 1) + msg.getstring(12, qend - 12) + answers + opt;
-    // Nothing to say, or more than the client can take over UDP: the server behind answers (with TC if need be).
-    return count === 0 || reply.length > room ? action.pass : udp_reply(pkt, reply);
-  }
+  if ((flags & QR) === 0 && dport === 53) return typeof entry === "string" ? reply(pkt, m, msgLength, sub(question, 1, i + 4), key, entry, size) : action.pass;
 
-  // An upstream's answer on its way to a client: keep its records for the question's own name and type
-  // (not those reached through a CNAME), for their smallest TTL, unless the zone holds the name. Only from a
-  // message whose counted records, all read, end exactly where it does: a malformed one spoils the lot.
+  // A response from port 53: learned unless the zone holds the name, and (over IPv4) only from the upstream
+  // when one is set; over IPv6, only when none is.
   const upstream = get(UPSTREAM);
-  const zoned = typeof entry === "string" && match(entry, "^%d+ 0 ")[0] !== undefined;
-  if (
-    (flags & (QR | TC | RCODE)) === QR &&
-    pkt.getuint16(udp) === 53 &&
-    typeof now === "number" &&
-    !zoned &&
-    (upstream === undefined || upstream === format("%d.%d.%d.%d", byte(pkt.getstring(26, 4), 1, 4)))
-  ) {
-    const answers = msg.getuint16(6);
-    const records = answers + msg.getuint16(8) + msg.getuint16(10);
-    let o = qend;
-    let ttl = MAX_TTL;
-    let addresses = "";
-    let kept = 0;
-    for (let i = 0; i < records && records <= MAX_RECORDS; i++) {
-      const [owner, type, klass, t, rdata, rdlength] = readRecord(msg, o);
-      if (owner === undefined) return action.pass;
-      if (i < answers && kept < MAX_LEARNED && owner === name && type === qtype && klass === CLASS_IN && rdlength === size) {
-        addresses += ` ${toText(qtype, msg.getstring(rdata, size))}`;
-        ttl = Math.min(ttl, t);
-        kept++;
-      }
-      o = rdata + rdlength;
-    }
-    if (o === msg.len() && addresses !== "" && ttl > 0) set(key, `${ttl} ${now + ttl}${addresses}`);
-  }
+  const zoned = typeof entry === "string" && entry.length >= HEAD && unpackInts(">I4", entry, 2)[0] === 0;
+  const trusted = upstream === undefined || (!v6 && upstream === format("%d.%d.%d.%d", byte(pkt.getstring(26, 4), 1, 4)));
+  if ((flags & (QR | TC | RCODE)) === QR && sport === 53 && !zoned && trusted) learn(pkt.segment(m, msgLength)!, key, qtype, size);
   return action.pass;
 }

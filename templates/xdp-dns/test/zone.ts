@@ -1,37 +1,23 @@
 /**
- * The zone the template serves, and its rcu entries (README "The zone in rcu"): key `<name>/<type>`, value
- * `<ttl> 0 <address> …` (0: never expires, answered as authoritative). The tests load it into the
- * emulator's rcu; `kscript rcu set KEY VALUE` loads each entry into the kernel's.
+ * The zone the template serves (example.test.zone) as the hook's rcu entries, compiled as `kscript dns
+ * compile` does (README "The zone in rcu"), and entries made by hand for the tests.
  */
-import { formatIp, ipv4, ipv6 } from "kscript/testing";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { compileZone, entryKey, entryValue } from "kscript/zone";
 
-export interface Zone {
-  /** TTL of every answer, in seconds. */
-  ttl: number;
-  /** Lowercase names without the final dot, to their addresses. */
-  names: Record<string, { A?: string[]; AAAA?: string[] }>;
+export const ZONE_FILE = path.join(path.dirname(fileURLToPath(import.meta.url)), "..", "example.test.zone");
+
+/** The zone's rcu entries: [key, value], bytes as characters. */
+export function zoneEntries(): [key: string, value: string][] {
+  const result = compileZone(fs.readFileSync(ZONE_FILE, "utf8"), ZONE_FILE);
+  if (!result.ok) throw new Error(result.diagnostics.map((d) => `${d.line}:${d.column} ${d.message}`).join("\n"));
+  return result.entries.map((e) => [e.key, e.value]);
 }
 
-export const zone: Zone = {
-  ttl: 300,
-  names: {
-    "example.test": { A: ["192.0.2.10"], AAAA: ["2001:db8::10"] },
-    "www.example.test": { A: ["192.0.2.11", "192.0.2.12"] },
-    "v6.example.test": { AAAA: ["2001:db8:0:1::6", "2001:db8:0:1::7"] },
-  },
-};
+/** The rcu key of a name and type. */
+export const key = (name: string, type: number) => entryKey(name, type).toString("latin1");
 
-/** An IPv6 address as the hook reads it: eight hex groups, no "::". */
-function fullIpv6(text: string): string {
-  const b = ipv6(text);
-  return Array.from({ length: 8 }, (_, i) => ((b[2 * i] << 8) | b[2 * i + 1]).toString(16)).join(":");
-}
-
-/** The rcu entries of `z`, addresses written the way the hook reads them (a malformed IPv4 address throws). */
-export function zoneEntries(z: Zone = zone): [key: string, value: string][] {
-  const entry = (name: string, type: number, addresses: string[]): [string, string] => [`${name}/${type}`, `${z.ttl} 0 ${addresses.join(" ")}`];
-  return Object.entries(z.names).flatMap(([name, { A = [], AAAA = [] }]) => [
-    ...(A.length > 0 ? [entry(name, 1, A.map((a) => formatIp(ipv4(a))))] : []),
-    ...(AAAA.length > 0 ? [entry(name, 28, AAAA.map(fullIpv6))] : []),
-  ]);
-}
+/** An rcu value: the records of `addresses` (wire bytes) with `ttl`, expiring at `expires` (0: a zone entry). */
+export const value = (type: number, ttl: number, addresses: Uint8Array[], expires = 0) => entryValue(type, ttl, addresses, expires).toString("latin1");
