@@ -1,7 +1,7 @@
 /** The local engine as a backend: the hook's Lua in Fengari states set up like the kernel's. */
 import { TARGET_ENTRY } from "../../common/dialect.js";
-import { ByteBuffer, DataRef } from "../bindings/data.js";
-import { Engine } from "../engine.js";
+import { LentInput } from "../bindings/data.js";
+import { Engine, type HookState } from "../engine.js";
 import { HookError } from "../errors.js";
 import { fromTs, toTs, type LuaValue } from "../values.js";
 import { passThrough, type Backend, type CallInput, type CallOutcome, type LoadedScript, type ScriptSpec } from "./backend.js";
@@ -15,21 +15,41 @@ import { passThrough, type Backend, type CallInput, type CallOutcome, type Loade
 const lua = <T,>(v: T): T => (typeof v === "number" || typeof v === "bigint" ? fromTs(v) : v) as T;
 const ts = <T,>(v: T): T => (typeof v === "bigint" ? toTs(v) : v) as T;
 
+/** Each state's lent inputs (the packet, xdp's argument), as kscript.ko keeps them per state. */
+const lentInputs = new WeakMap<HookState, [LentInput, LentInput]>();
+
+function inputsOf(state: HookState): [LentInput, LentInput] {
+  let inputs = lentInputs.get(state);
+  if (!inputs) lentInputs.set(state, (inputs = [new LentInput(state.L), new LentInput(state.L)]));
+  return inputs;
+}
+
 function takeResults(engine: Engine, spec: ScriptSpec, call: CallInput): CallOutcome {
   if (spec.target === "module") throw new Error(`${spec.name} is a plain module, not a hook: call its functions with hook.call`);
   const state = engine.state(call.cpu ?? 0);
-  const entry = TARGET_ENTRY[spec.target];
+  const [input, arg] = inputsOf(state);
+  try {
+    return callEntry(engine, spec, call, state, input, arg);
+  } finally {
+    // The lent bytes are the caller's again: views kept by Lua go blank.
+    input.end();
+    arg.end();
+  }
+}
+
+function callEntry(engine: Engine, spec: ScriptSpec, call: CallInput, state: HookState, input: LentInput, arg: LentInput): CallOutcome {
+  const entry = TARGET_ENTRY[spec.target as Exclude<typeof spec.target, "module">];
   if (call.fn !== undefined) {
-    const input = spec.target === "tls" ? Uint8Array.from(call.input) : new DataRef(new ByteBuffer(Uint8Array.from(call.input)));
-    const [value] = state.call(call.fn, [input], 1);
+    const value0 = spec.target === "tls" ? Uint8Array.from(call.input) : input.lend(Uint8Array.from(call.input));
+    const [value] = state.call(call.fn, [value0], 1);
     return { kind: "call", value: typeof value === "string" || typeof value === "number" || typeof value === "bigint" || typeof value === "boolean" ? value : null };
   }
   const refuse = (what: string) => engine.error("runtime", `${spec.name}: ${entry} must return ${what}`);
   state.ctx.redirect = undefined;
   if (spec.target === "xdp") {
-    const pkt = new DataRef(new ByteBuffer(Uint8Array.from(call.input)));
+    const pkt = input.lend(Uint8Array.from(call.input));
     const args: LuaValue[] = [pkt];
-    if (call.arg) args.push(new DataRef(new ByteBuffer(Uint8Array.from(call.arg))));
+    if (call.arg) args.push(arg.lend(Uint8Array.from(call.arg)));
     const [action] = state.call(entry, args, 1);
     if (typeof action !== "number") throw refuse("an xdp action");
     const outcome: CallOutcome = { kind: "xdp", action, packet: pkt.buf.bytes.slice() };
@@ -41,7 +61,7 @@ function takeResults(engine: Engine, spec: ScriptSpec, call: CallInput): CallOut
     if (code !== undefined && typeof code !== "number") throw refuse("an integer code");
     return typeof file === "string" ? { kind: "tls", code: code ?? 0, file } : { kind: "tls", code: code ?? 0 };
   }
-  const [verdict] = state.call(entry, [new DataRef(new ByteBuffer(Uint8Array.from(call.input)))], 1);
+  const [verdict] = state.call(entry, [input.lend(Uint8Array.from(call.input))], 1);
   return { kind: "sock", accept: verdict !== undefined && verdict !== false };
 }
 

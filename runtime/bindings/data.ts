@@ -13,6 +13,8 @@ import type { BindingContext } from "./context.js";
 
 /** Backing bytes; replaceable so a packet can grow or shrink (xdplua.udp_reply). */
 export class ByteBuffer {
+  /** Bumped when a lent buffer's call ends: views made before then read as empty (kmod/core/data.c). */
+  gen = 0;
   constructor(
     public bytes: Uint8Array,
     /** Made by the hook (data.new), so held in its Lua state's memory, unlike a packet. */
@@ -31,13 +33,20 @@ type Layout = Map<string, Field>;
 /** A data object: `length` undefined means "to the end of the buffer", as a packet view is. */
 export class DataRef {
   layout: Layout | undefined;
+  /** The buffer's generation this view belongs to (a lent input's view is renewed by each lend). */
+  gen: number;
+  /** A lent input's view: one userdata per state, kept in the registry under this reference. */
+  registryRef: number | undefined;
   constructor(
     readonly buf: ByteBuffer,
     readonly offset = 0,
     private readonly fixedLength?: number,
-  ) {}
+  ) {
+    this.gen = buf.gen;
+  }
 
   get length(): number {
+    if (this.gen !== this.buf.gen) return 0;
     return this.fixedLength ?? Math.max(0, this.buf.bytes.length - this.offset);
   }
 
@@ -58,10 +67,43 @@ const LAYOUT_MT = "kscript.data.layout";
 const metatableRef = new WeakMap<object, number>();
 
 export function pushData(L: any, ref: DataRef): void {
+  if (ref.registryRef !== undefined) {
+    lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, ref.registryRef);
+    return;
+  }
   const ud = lua.lua_newuserdata(L, 0);
   ud.ref = ref;
   lua.lua_rawgeti(L, lua.LUA_REGISTRYINDEX, metatableRef.get(L.l_G));
   lua.lua_setmetatable(L, -2);
+}
+
+/**
+ * A hook's input as kscript.ko lends it (kmod/core/data.c): one view per state and input, made once and lent
+ * again each call with the call's bytes and no layout; `end` makes every view of the call's bytes read as
+ * empty, except that one, which the next lend renews. So a view kept in a global shows the packet of the call
+ * at hand, a segment kept past its call reads as empty, and `pkt == kept` holds across calls, as in the kernel.
+ */
+export class LentInput {
+  private readonly ref = new DataRef(new ByteBuffer(new Uint8Array(0)));
+
+  constructor(private readonly L: any) {}
+
+  lend(bytes: Uint8Array): DataRef {
+    const { ref } = this;
+    ref.buf.bytes = bytes;
+    ref.gen = ref.buf.gen;
+    ref.layout = undefined;
+    if (ref.registryRef === undefined) {
+      pushData(this.L, ref);
+      ref.registryRef = lauxlib.luaL_ref(this.L, lua.LUA_REGISTRYINDEX);
+    }
+    return ref;
+  }
+
+  end(): void {
+    this.ref.buf.gen++;
+    this.ref.buf.bytes = new Uint8Array(0);
+  }
 }
 
 /** Only this binding makes userdata carrying a DataRef, so the reference itself identifies a data object. */

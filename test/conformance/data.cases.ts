@@ -119,6 +119,22 @@ end`,
     expect: { calls: [{ code: 0, file: "171 239 10 48350 false nil nil nil nil nil" }] },
   },
   {
+    name: "the input's view is one object lent again each call: kept, it shows the call at hand; a kept segment is empty",
+    target: "sock",
+    script: `function process(buf) return true end
+function keep(buf)
+  kept, seg = buf, buf:segment(1, 2)
+  buf:layout({ x = {0, 8} })
+  return string.format("%d %d %d", #seg, seg:getbyte(0), kept.x)
+end
+function look(buf)
+  return string.format("%s %d %d %d %s %s %s", tostring(kept == buf), #kept, kept:getbyte(0), #seg,
+    tostring(kept.x), tostring((pcall(seg.getbyte, seg, 0))), tostring(seg:segment(0, 1)))
+end`,
+    input: { calls: [{ fn: "keep", buf: "ABCD" }, { fn: "look", buf: "Z9" }] },
+    expect: { calls: [{ value: "2 66 65" }, { value: "true 2 90 0 nil false nil" }] },
+  },
+  {
     name: "a sock hook reads the request through a data view",
     target: "sock",
     script: `function process(buf)
