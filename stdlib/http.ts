@@ -244,14 +244,15 @@ export function safePath(target: string): string | undefined {
   if (decoded === "/") return "/index.html";
   if (sub(decoded, 1, 1) !== "/" || find(decoded, "[%c\\]")[0] !== undefined) return undefined;
   if (find(decoded, "//", 1, true)[0] !== undefined || sub(decoded, -1) === "/") return undefined;
-  for (const segment of decoded.split("/")) {
-    if (segment === "." || segment === "..") return undefined;
-  }
+  // A "." or ".." segment: the path starts with "/" and, with one more at its end, every segment is between two.
+  if (find(`${decoded}/`, "/%.%.?/")[0] !== undefined) return undefined;
   return decoded;
 }
 
 /** `%XX` escapes decoded to bytes; undefined when a `%` is not followed by two hex digits. */
 function decodePercent(path: string): string | undefined {
+  // Most paths have no escape: no byte-by-byte copy for them (the router runs this on every request).
+  if (find(path, "%", 1, true)[0] === undefined) return path;
   let decoded = "";
   let i = 1;
   while (i <= path.length) {

@@ -11,6 +11,8 @@ import { packageRoot } from "../common/paths.js";
 
 const SCRIPTS = path.join(packageRoot, "vm");
 export const VM_CACHE = path.join(packageRoot, ".cache", "kernel");
+/** The guest's CPUs (qemu -smp): benchmarks size their servers' workers by it. */
+export const VM_CPUS = 2;
 
 /** The VM cannot run on this machine (not root, not x86-64 Linux, packages not installable). */
 export class VmUnavailable extends Error {}
@@ -113,7 +115,7 @@ export function bootVm(image: VmImage, options: BootOptions): Promise<number> {
   ].join(" ");
   const qemuArgs = [
     // A baseline CPU: with TCG's emulation of `-cpu max` features, Node's JIT crashed under heavy work (tsc).
-    ...["-accel", "tcg", "-cpu", "qemu64", "-smp", "2", "-m", "1024", "-nographic", "-no-reboot"],
+    ...["-accel", "tcg", "-cpu", "qemu64", "-smp", String(VM_CPUS), "-m", "1024", "-nographic", "-no-reboot"],
     ...["-kernel", image.kernel, "-initrd", image.initrd, "-append", append],
     ...["-virtfs", "local,path=/,mount_tag=hostroot,security_model=none,readonly=on,multidevs=remap"],
     ...["-virtfs", `local,path=${options.out},mount_tag=out,security_model=none`],

@@ -57,11 +57,17 @@ static void kscript_tls_results(lua_State *L, struct kscript_run_args *a,
 	const char *file = NULL;
 	size_t len = 0;
 
-	if (!lua_isnoneornil(L, base) && !lua_isinteger(L, base))
+	if (a->strict ? !lua_isinteger(L, base) :
+	    !lua_isnoneornil(L, base) && !lua_isinteger(L, base))
 		luaL_error(L, "%s: %s must return an integer code", a->s->name,
 			   a->entry);
+	if (a->strict && !lua_isstring(L, base + 1))
+		luaL_error(L, "%s: %s must return a code and a file name",
+			   a->s->name, a->entry);
 	a->code = lua_tointeger(L, base);
-	if (lua_type(L, base + 1) == LUA_TSTRING)
+	/* lua_isstring: a number is a name too, as the original read it. */
+	if (lua_type(L, base + 1) == LUA_TSTRING ||
+	    (a->strict && lua_isstring(L, base + 1)))
 		file = lua_tolstring(L, base + 1, &len);
 	if (a->reply) {
 		kscript_put_int(a->reply, a->code);

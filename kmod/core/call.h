@@ -20,6 +20,7 @@ struct kscript_run_args {
 	struct kscript_xdp_result *xdp;
 	char *file;
 	size_t file_size;
+	bool strict;		/* tls: an integer code and a string file, or fail */
 	bool allow;
 };
 

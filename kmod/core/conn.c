@@ -6,6 +6,7 @@
  * release, so no two sockets share a state at the same time.
  */
 #include <linux/kernel.h>
+#include <linux/mm.h>
 #include <linux/module.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -17,6 +18,7 @@
 struct kscript_conn {
 	struct kscript_script *s;
 	struct kscript_state *st;	/* from the first call until release */
+	bool text;			/* a private script: kscript_conn_load */
 	char entry[KSCRIPT_CONN_ENTRY_MAX + 1];
 };
 
@@ -112,9 +114,56 @@ struct kscript_conn *kscript_conn_load(enum kscript_hook_target target,
 		strscpy(err, "out of memory", err_size);
 		return ERR_PTR(-ENOMEM);
 	}
+	c->text = true;
 	return c;
 }
 EXPORT_SYMBOL_GPL(kscript_conn_load);
+
+/* The connection's own state, taken from its script's pool at first use. */
+static int kscript_conn_state(struct kscript_conn *c)
+{
+	struct kscript_buf reply = {};
+	struct kscript_state *st;
+
+	if (c->st)
+		return 0;
+	st = kscript_pool_take(c->s, &reply);
+	if (IS_ERR(st)) {
+		char msg[KSCRIPT_ERROR_MAX];
+
+		kscript_reply_text(&reply, msg, sizeof(msg));
+		kscript_buf_free(&reply);
+		atomic64_inc(&c->s->calls);
+		kscript_record_error(c->s, NULL, msg);
+		return PTR_ERR(st);
+	}
+	kscript_buf_free(&reply);
+	c->st = st;
+	return 0;
+}
+
+int kscript_conn_load_more(struct kscript_conn *c, const char *text,
+			   size_t len, char *err, size_t err_size)
+{
+	struct kscript_buf reply = {};
+	int ret;
+
+	if (!c->text)
+		return -EINVAL;
+	ret = kscript_conn_state(c);
+	if (ret) {
+		strscpy(err, "no Lua state for the connection", err_size);
+		return ret;
+	}
+	mutex_lock(&c->st->lock);
+	ret = kscript_state_chunk(c->s, c->st, text, len, &reply);
+	mutex_unlock(&c->st->lock);
+	if (ret)
+		kscript_reply_text(&reply, err, err_size);
+	kscript_buf_free(&reply);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(kscript_conn_load_more);
 
 int kscript_conn_set_entry(struct kscript_conn *c, const char *entry)
 {
@@ -130,8 +179,10 @@ struct kscript_conn *kscript_conn_clone(const struct kscript_conn *c,
 {
 	struct kscript_conn *clone = kscript_conn_new(c->s, c->entry, gfp);
 
-	if (clone)
+	if (clone) {
 		kref_get(&c->s->ref);
+		clone->text = c->text;
+	}
 	return clone;
 }
 EXPORT_SYMBOL_GPL(kscript_conn_clone);
@@ -155,22 +206,9 @@ static int kscript_conn_call(struct kscript_conn *c,
 
 	if (!c->entry[0])
 		return -ENOENT;
-	if (!c->st) {
-		struct kscript_buf reply = {};
-		struct kscript_state *st = kscript_pool_take(c->s, &reply);
-
-		if (IS_ERR(st)) {
-			char msg[KSCRIPT_ERROR_MAX];
-
-			kscript_reply_text(&reply, msg, sizeof(msg));
-			kscript_buf_free(&reply);
-			atomic64_inc(&c->s->calls);
-			kscript_record_error(c->s, NULL, msg);
-			return PTR_ERR(st);
-		}
-		kscript_buf_free(&reply);
-		c->st = st;
-	}
+	err = kscript_conn_state(c);
+	if (err)
+		return err;
 	a->s = c->s;
 	a->entry = c->entry;
 	mutex_lock(&c->st->lock);
@@ -186,6 +224,8 @@ int kscript_conn_tls_recv(struct kscript_conn *c, const void *plain,
 		/* Pushed as a Lua string (a copy): never written. */
 		.input = (u8 *)plain, .input_len = len,
 		.file = file, .file_size = file_size,
+		/* The original hook's rule for a script it was given as text. */
+		.strict = c->text,
 	};
 	int err;
 
@@ -215,3 +255,48 @@ int kscript_conn_sock_process(struct kscript_conn *c, u8 *buf, size_t len,
 	return err;
 }
 EXPORT_SYMBOL_GPL(kscript_conn_sock_process);
+
+void kscript_sockbuf_init(struct kscript_sockbuf *b)
+{
+	mutex_init(&b->lock);
+	b->buf = NULL;
+	b->size = 0;
+}
+EXPORT_SYMBOL_GPL(kscript_sockbuf_init);
+
+u8 *kscript_sockbuf_get(struct kscript_sockbuf *b, size_t len, bool *own)
+{
+	u8 *buf;
+
+	*own = mutex_trylock(&b->lock);
+	if (!*own)
+		return kvmalloc(len, GFP_KERNEL);
+	if (len > b->size) {
+		buf = kvmalloc(len, GFP_KERNEL);
+		if (!buf) {
+			mutex_unlock(&b->lock);
+			return NULL;
+		}
+		kvfree(b->buf);
+		b->buf = buf;
+		b->size = len;
+	}
+	return b->buf;
+}
+EXPORT_SYMBOL_GPL(kscript_sockbuf_get);
+
+void kscript_sockbuf_put(struct kscript_sockbuf *b, u8 *buf, bool own)
+{
+	if (own)
+		mutex_unlock(&b->lock);
+	else
+		kvfree(buf);
+}
+EXPORT_SYMBOL_GPL(kscript_sockbuf_put);
+
+void kscript_sockbuf_free(struct kscript_sockbuf *b)
+{
+	kvfree(b->buf);
+	mutex_destroy(&b->lock);
+}
+EXPORT_SYMBOL_GPL(kscript_sockbuf_free);

@@ -15,6 +15,7 @@
 
 #include <linux/types.h>
 #include <linux/gfp.h>
+#include <linux/mutex.h>
 
 struct kscript_conn;
 
@@ -39,6 +40,14 @@ struct kscript_conn *kscript_conn_attach(const char *name,
 struct kscript_conn *kscript_conn_load(enum kscript_hook_target target,
 				       const char *label, const char *text,
 				       size_t len, char *err, size_t err_size);
+/*
+ * One more chunk for a connection made by kscript_conn_load, run once in its
+ * own state after the earlier ones (the original kTLS hook's repeated
+ * LOADSCRIPT). -ENOEXEC with the Lua error in err when it does not compile
+ * or raises; -EINVAL for an attached connection.
+ */
+int kscript_conn_load_more(struct kscript_conn *c, const char *text,
+			   size_t len, char *err, size_t err_size);
 /* Set the function a connection calls (the original hooks' RECVENTRY/ENTRYPOINT). */
 int kscript_conn_set_entry(struct kscript_conn *c, const char *entry);
 /* Another connection on c's script and entry (a listener's accepted socket). */
@@ -49,7 +58,8 @@ void kscript_conn_release(struct kscript_conn *c);
 
 /*
  * Process context. Calls the entry with the bytes. 0 when the script ran
- * and gave its result; -errno when it could not run or failed (the error
+ * and gave its result (from a script given as text, as the original
+ * required: an integer code and a string file, else it failed); -errno when it could not run or failed (the error
  * is counted and logged against the script): the hook then lets the
  * traffic pass, as the safety model says.
  */
@@ -58,5 +68,23 @@ int kscript_conn_tls_recv(struct kscript_conn *c, const void *plain,
 /* buf is lent to the script as a writable data view for the call. */
 int kscript_conn_sock_process(struct kscript_conn *c, u8 *buf, size_t len,
 			      bool *allow);
+
+/*
+ * A socket's buffer for what its hook shows the script, kept for the
+ * socket's life and grown to its largest recv: no allocation per recv.
+ * A recv finding it held (by one still waiting for data on the same
+ * socket) gets a buffer of its own for that call.
+ */
+struct kscript_sockbuf {
+	struct mutex lock;	/* held from get to put */
+	u8 *buf;
+	size_t size;
+};
+
+void kscript_sockbuf_init(struct kscript_sockbuf *b);
+/* Process context; NULL when out of memory. own: pass it to put. */
+u8 *kscript_sockbuf_get(struct kscript_sockbuf *b, size_t len, bool *own);
+void kscript_sockbuf_put(struct kscript_sockbuf *b, u8 *buf, bool own);
+void kscript_sockbuf_free(struct kscript_sockbuf *b);
 
 #endif /* KSCRIPT_HOOK_H */

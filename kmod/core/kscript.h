@@ -116,6 +116,12 @@ struct kscript_script *kscript_script_new(const char *name,
 struct kscript_state *kscript_pool_take(struct kscript_script *s,
 					struct kscript_buf *reply);
 void kscript_pool_give(struct kscript_script *s, struct kscript_state *st);
+/*
+ * One more chunk run in st (the caller holds its lock), under the script's
+ * limits, as its text's chunk ran at load; the Lua error in reply.
+ */
+int kscript_state_chunk(struct kscript_script *s, struct kscript_state *st,
+			const char *text, size_t len, struct kscript_buf *reply);
 /* The error object at the top of L as text. */
 const char *kscript_errmsg(lua_State *L);
 /* Count, keep and log an error; st: the state that failed, or NULL. */

@@ -221,6 +221,7 @@ struct kscript_load_args {
 	struct kscript_script *s;
 	const char *text;
 	size_t len;
+	bool more;		/* one more chunk in a state that has its bindings */
 };
 
 /* Protected: the target's bindings, then compile the chunk (text only), run it, check the entry. */
@@ -230,7 +231,7 @@ static int kscript_load_p(lua_State *L)
 	char chunkname[KSCRIPT_NAME_MAX + 2];
 	size_t i;
 
-	for (i = 0; i < ARRAY_SIZE(kscript_bindings); i++)
+	for (i = 0; i < ARRAY_SIZE(kscript_bindings) && !a->more; i++)
 		if (kscript_bindings[i].targets & BIT(a->s->target))
 			kscript_bindings[i].open(L, a->s);
 	snprintf(chunkname, sizeof(chunkname), "=%s", a->s->name);
@@ -238,7 +239,8 @@ static int kscript_load_p(lua_State *L)
 		return lua_error(L);
 	lua_call(L, 0, 0);
 	/* A private script's entry is named later, by the socket. */
-	if (a->s->entry[0] && lua_getglobal(L, a->s->entry) != LUA_TFUNCTION)
+	if (!a->more && a->s->entry[0] &&
+	    lua_getglobal(L, a->s->entry) != LUA_TFUNCTION)
 		return luaL_error(L, "%s: entry '%s' is not a function",
 				  a->s->name, a->s->entry);
 	return 0;
@@ -272,6 +274,26 @@ static int kscript_state_init(struct kscript_script *s,
 		return status == LUA_ERRMEM ? -ENOMEM : -ENOEXEC;
 	}
 	return 0;
+}
+
+int kscript_state_chunk(struct kscript_script *s, struct kscript_state *st,
+			const char *text, size_t len, struct kscript_buf *reply)
+{
+	struct kscript_load_args a = {
+		.s = s, .text = text, .len = len, .more = true,
+	};
+	int status;
+
+	klua_enter(st->L, GFP_KERNEL);
+	lua_pushcfunction(st->L, kscript_load_p);
+	lua_pushlightuserdata(st->L, &a);
+	status = lua_pcall(st->L, 1, 0, 0);
+	if (status != LUA_OK)
+		kscript_put_cstr(reply, kscript_errmsg(st->L));
+	lua_settop(st->L, 0);
+	if (status == LUA_OK)
+		return 0;
+	return status == LUA_ERRMEM ? -ENOMEM : -ENOEXEC;
 }
 
 /* One more state for a pooled script, or an ERR_PTR when the pool is full. */

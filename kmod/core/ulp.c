@@ -34,6 +34,7 @@ struct kscript_ulp {
 	spinlock_t lock;		/* guards conn: a listener clones it in softirq */
 	struct kscript_conn *conn;	/* NULL until a script is given */
 	char entry[ULP_ENTRY_SIZE];	/* ULP_ENTRYPOINT, kept across script changes */
+	struct kscript_sockbuf peek;	/* what recvmsg shows the script */
 };
 
 /* The TCP protos (IPv4, IPv6) with recvmsg and setsockopt taken over. */
@@ -75,13 +76,13 @@ static int kscript_ulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	struct proto *base = kscript_ulp_base(sk);
 	struct msghdr peek = {};
 	struct kvec vec;
-	bool allow;
+	bool allow, own;
 	int n;
 
 	if (!ulp || !READ_ONCE(ulp->conn) || (flags & MSG_PEEK) || !len)
 		return base->recvmsg(sk, msg, len, flags, addr_len);
 	vec.iov_len = min_t(size_t, len, ULP_PEEK_MAX);
-	vec.iov_base = kvmalloc(vec.iov_len, GFP_KERNEL);
+	vec.iov_base = kscript_sockbuf_get(&ulp->peek, vec.iov_len, &own);
 	if (!vec.iov_base)
 		return -ENOMEM;
 	/* Waits for data as the caller's recv would (blocking or not). */
@@ -89,7 +90,7 @@ static int kscript_ulp_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	n = base->recvmsg(sk, &peek, vec.iov_len,
 			  (flags & ~MSG_WAITALL) | MSG_PEEK, addr_len);
 	allow = n <= 0 || kscript_ulp_allows(sk, vec.iov_base, n);
-	kvfree(vec.iov_base);
+	kscript_sockbuf_put(&ulp->peek, vec.iov_base, own);
 	if (n <= 0)
 		return n;
 	if (!allow)
@@ -242,6 +243,7 @@ static int kscript_ulp_init(struct sock *sk)
 	if (!ulp)
 		return -ENOMEM;
 	spin_lock_init(&ulp->lock);
+	kscript_sockbuf_init(&ulp->peek);
 	inet_csk(sk)->icsk_ulp_data = ulp;
 	WRITE_ONCE(sk->sk_prot, prot);
 	return 0;
@@ -262,6 +264,7 @@ static void kscript_ulp_clone(const struct request_sock *req,
 	if (!ulp)
 		return;		/* recvmsg without a script: plain TCP */
 	spin_lock_init(&ulp->lock);
+	kscript_sockbuf_init(&ulp->peek);
 	strscpy(ulp->entry, parent->entry, sizeof(ulp->entry));
 	spin_lock(&parent->lock);
 	if (parent->conn)
@@ -276,6 +279,7 @@ static void kscript_ulp_release(struct sock *sk)
 	if (!ulp)
 		return;
 	kscript_conn_release(ulp->conn);
+	kscript_sockbuf_free(&ulp->peek);
 	kfree(ulp);
 	inet_csk(sk)->icsk_ulp_data = NULL;
 }

@@ -5,11 +5,13 @@
  * socket's script sees each request's plaintext in recvmsg, and the server
  * only answers what it decided, serving files with sendfile.
  *
- * ktls-server PORT ROOT CERT KEY (--script FILE [--entry NAME] | --attach NAME)
- *             [--priority GNUTLS-PRIORITY]
+ * ktls-server PORT ROOT CERT KEY [--cmsg] (--script FILE [--entry NAME] |
+ *             --attach NAME) [--priority GNUTLS-PRIORITY]
  *
  * --script ships the text on every connection (the original kTLS hook's LOADSCRIPT and
  * RECVENTRY); --attach names a script loaded once with `kscript deploy`.
+ * Without --cmsg a decision is recv's EAGAIN and the getsockopts; with it,
+ * the request's bytes and a TLS_LUA_DECISION control message (blocking).
  * Prints "listening PORT" when ready. One thread per connection.
  */
 #include <arpa/inet.h>
@@ -30,73 +32,20 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../tls/tls_lua_abi.h"
+#include "ktls_common.h"
 
 /* The ktls-http template's "request incomplete: recv again". */
 #define NEED_MORE 100
 /* Added by the hook to a HEAD request's status: answer it with headers only. */
 #define HEAD_ONLY 1000
-#define PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
-	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
 
 static const char *root;
 static const char *script_text;
 static const char *entry = "recv";
 static const char *attach;
-static const char *priority = PRIORITY;
+static const char *priority = KTLS_PRIORITY;
+static int cmsg;
 static gnutls_certificate_credentials_t creds;
-
-union crypto_info {
-	struct tls_crypto_info info;
-	struct tls12_crypto_info_aes_gcm_128 gcm128;
-	struct tls12_crypto_info_aes_gcm_256 gcm256;
-	struct tls12_crypto_info_chacha20_poly1305 chacha;
-};
-
-/* One direction's keys from GnuTLS, as the kernel wants them. */
-static int push_keys(int fd, gnutls_session_t s, int read)
-{
-	gnutls_datum_t mac, iv, key;
-	unsigned char seq[8];
-	union crypto_info ci;
-	int tls13 = gnutls_protocol_get_version(s) == GNUTLS_TLS1_3;
-	socklen_t len;
-
-	errno = EINVAL;
-	if (gnutls_record_get_state(s, read, &mac, &iv, &key, seq) < 0)
-		return -1;
-	memset(&ci, 0, sizeof(ci));
-	ci.info.version = tls13 ? TLS_1_3_VERSION : TLS_1_2_VERSION;
-	switch (gnutls_cipher_get(s)) {
-	case GNUTLS_CIPHER_AES_128_GCM:
-		ci.info.cipher_type = TLS_CIPHER_AES_GCM_128;
-		/* TLS 1.2: explicit nonce starts at the sequence number. */
-		memcpy(ci.gcm128.iv, tls13 ? iv.data + 4 : seq, 8);
-		memcpy(ci.gcm128.salt, iv.data, 4);
-		memcpy(ci.gcm128.key, key.data, 16);
-		memcpy(ci.gcm128.rec_seq, seq, 8);
-		len = sizeof(ci.gcm128);
-		break;
-	case GNUTLS_CIPHER_AES_256_GCM:
-		ci.info.cipher_type = TLS_CIPHER_AES_GCM_256;
-		memcpy(ci.gcm256.iv, tls13 ? iv.data + 4 : seq, 8);
-		memcpy(ci.gcm256.salt, iv.data, 4);
-		memcpy(ci.gcm256.key, key.data, 32);
-		memcpy(ci.gcm256.rec_seq, seq, 8);
-		len = sizeof(ci.gcm256);
-		break;
-	case GNUTLS_CIPHER_CHACHA20_POLY1305:
-		ci.info.cipher_type = TLS_CIPHER_CHACHA20_POLY1305;
-		memcpy(ci.chacha.iv, iv.data, 12);
-		memcpy(ci.chacha.key, key.data, 32);
-		memcpy(ci.chacha.rec_seq, seq, 8);
-		len = sizeof(ci.chacha);
-		break;
-	default:
-		return -1;
-	}
-	return setsockopt(fd, SOL_TLS, read ? TLS_RX : TLS_TX, &ci, len);
-}
 
 static int set_str(int fd, int opt, const char *s)
 {
@@ -178,12 +127,60 @@ fail:
 	return -1;
 }
 
+/* One decision of the hook: 0 to keep the connection. */
+static int answer(int fd, int code, const char *file)
+{
+	int head_only = code >= HEAD_ONLY;
+
+	if (head_only)
+		code -= HEAD_ONLY;
+	if (code != 200)
+		return send_status(fd, code, head_only);
+	return send_file(fd, file, head_only);
+}
+
+/* Requests on one kTLS connection with TLS_LUA_CMSG, blocking recvmsg. */
+static void serve_cmsg(int fd)
+{
+	union {
+		char buf[TLS_LUA_CMSG_SPACE];
+		struct cmsghdr align;
+	} control;
+	const struct tls_lua_decision *d;
+	char buf[16384];
+	struct iovec iov = { buf, sizeof(buf) };
+	struct msghdr msg = { .msg_iov = &iov, .msg_iovlen = 1 };
+	ssize_t n;
+	int type;
+
+	for (;;) {
+		msg.msg_control = control.buf;
+		msg.msg_controllen = sizeof(control.buf);
+		n = recvmsg(fd, &msg, 0);
+		if (n <= 0)
+			return;
+		d = ktls_decision(&msg, &type);
+		/* An alert (the peer's close_notify): the connection is over. */
+		if (type != KTLS_RECORD_DATA)
+			return;
+		if (!d || d->status != TLS_LUA_OK || !d->code) {
+			fprintf(stderr, "ktls-server: request passed through (%s)\n",
+				d && d->status == TLS_LUA_RECVERR ?
+				"script error" : "code 0");
+			send_status(fd, 500, 0);
+			return;
+		}
+		if (d->code != NEED_MORE && answer(fd, d->code, d->file) < 0)
+			return;
+	}
+}
+
 /* Requests on one kTLS connection until the peer goes or an error closes it. */
 static void serve(int fd)
 {
 	char buf[16384], file[TLS_LUA_FILE_MAX + 1];
 	socklen_t len;
-	int code, status, head_only;
+	int code, status;
 	ssize_t n;
 
 	for (;;) {
@@ -192,12 +189,16 @@ static void serve(int fd)
 			return;
 		if (n < 0 && errno != EAGAIN)
 			return;
-		if (n > 0) {
-			/* The hook let the bytes through (code 0, or it failed). */
-			len = sizeof(status);
-			getsockopt(fd, SOL_TLS, TLS_LUA_ERRNO, &status, &len);
-			fprintf(stderr, "ktls-server: request passed through (%s)\n",
-				status == TLS_LUA_RECVERR ? "script error" : "code 0");
+		len = sizeof(status);
+		if (getsockopt(fd, SOL_TLS, TLS_LUA_ERRNO, &status, &len) < 0)
+			return;
+		if (n > 0 || status == TLS_LUA_RECVERR) {
+			/* Let through (code 0, or an attached script failed), or failed. */
+			fprintf(stderr, "ktls-server: request %s\n",
+				n < 0 ? "failed (script error)" :
+				status == TLS_LUA_RECVERR ?
+				"passed through (script error)" :
+				"passed through (code 0)");
 			send_status(fd, 500, 0);
 			return;
 		}
@@ -206,17 +207,9 @@ static void serve(int fd)
 			return;
 		if (code == NEED_MORE)
 			continue;
-		head_only = code >= HEAD_ONLY;
-		if (head_only)
-			code -= HEAD_ONLY;
-		if (code != 200) {
-			if (send_status(fd, code, head_only) < 0)
-				return;
-			continue;
-		}
 		len = sizeof(file);
 		if (getsockopt(fd, SOL_TLS, TLS_LUA_FILE, file, &len) < 0 ||
-		    send_file(fd, file, head_only) < 0)
+		    answer(fd, code, file) < 0)
 			return;
 	}
 }
@@ -260,7 +253,14 @@ static void *connection(void *arg)
 		perror("ktls-server: script");
 		goto deinit;
 	}
-	serve(fd);
+	if (cmsg && setsockopt(fd, SOL_TLS, TLS_LUA_CMSG, &cmsg, sizeof(cmsg)) < 0) {
+		perror("ktls-server: TLS_LUA_CMSG");
+		goto deinit;
+	}
+	if (cmsg)
+		serve_cmsg(fd);
+	else
+		serve(fd);
 deinit:
 	gnutls_deinit(s);
 out:
@@ -289,7 +289,7 @@ static char *read_text(const char *path)
 static int usage(void)
 {
 	fprintf(stderr, "usage: ktls-server PORT ROOT CERT KEY "
-		"(--script FILE [--entry NAME] | --attach NAME) "
+		"[--cmsg] (--script FILE [--entry NAME] | --attach NAME) "
 		"[--priority GNUTLS-PRIORITY]\n");
 	return 2;
 }
@@ -303,7 +303,9 @@ int main(int argc, char **argv)
 	if (argc < 7)
 		return usage();
 	root = argv[2];
-	for (i = 5; i + 1 < argc; i += 2) {
+	for (i = 5; i < argc && !strcmp(argv[i], "--cmsg"); i++)
+		cmsg = 1;
+	for (; i + 1 < argc; i += 2) {
 		if (!strcmp(argv[i], "--script"))
 			script_text = read_text(argv[i + 1]);
 		else if (!strcmp(argv[i], "--entry"))

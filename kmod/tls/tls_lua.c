@@ -4,8 +4,10 @@
  * decryption, the socket's script gets the plaintext of one recv and returns
  * code, file. Code 0 hands the bytes to the caller; any other code consumes
  * them and recv fails with EAGAIN, the caller then reads TLS_LUA_CODE and
- * TLS_LUA_FILE. A failing script passes the bytes through and sets
- * TLS_LUA_ERRNO to TLS_LUA_RECVERR.
+ * TLS_LUA_FILE. A failing script sets TLS_LUA_ERRNO to TLS_LUA_RECVERR: a
+ * script given as text (LOADSCRIPT) fails the recv with EAGAIN as the
+ * original did, an attached one passes the bytes through. With TLS_LUA_CMSG
+ * the recv instead returns the bytes with the decision as a control message.
  */
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -18,15 +20,14 @@
 #include "tls_lua.h"
 
 struct tls_lua {
-	struct mutex lock;		/* the fields below */
+	struct mutex lock;		/* the fields below but plain */
 	struct kscript_conn *conn;	/* NULL until loaded or attached */
-	char *text;			/* LOADSCRIPT chunks, each "do ...\nend\n" */
-	size_t text_len;
+	size_t loaded;			/* LOADSCRIPT bytes; 0: attached or none */
 	char entry[TLS_LUA_ENTRY_MAX + 1];	/* RECVENTRY, "" if not set */
 	bool ready;			/* conn has an entry to call */
-	int status;			/* TLS_LUA_OK / TLS_LUA_RECVERR */
-	int code;
-	char file[TLS_LUA_FILE_MAX + 1];
+	bool cmsg;			/* TLS_LUA_CMSG */
+	struct tls_lua_decision last;	/* what ERRNO, CODE and FILE read */
+	struct kscript_sockbuf plain;	/* what recvmsg decrypts into */
 };
 
 static struct tls_lua_context *tls_lua_container(struct tls_context *ctx)
@@ -51,6 +52,7 @@ static struct tls_lua *tls_lua_get(struct sock *sk)
 		lua = kzalloc(sizeof(*lua), GFP_KERNEL);
 		if (lua) {
 			mutex_init(&lua->lock);
+			kscript_sockbuf_init(&lua->plain);
 			smp_store_release(&c->lua, lua);
 		}
 	}
@@ -65,51 +67,48 @@ void tls_lua_ctx_release(struct tls_context *ctx)
 	if (!lua)
 		return;
 	kscript_conn_release(lua->conn);
-	kvfree(lua->text);
+	kscript_sockbuf_free(&lua->plain);
 	mutex_destroy(&lua->lock);
 	kfree(lua);
 }
 
-/* LOADSCRIPT: one more chunk, run after the earlier ones as in one state. */
+/*
+ * LOADSCRIPT: the first chunk makes the socket's private script; each later
+ * one runs once, in the same state, after the earlier ones. Lua's refusal
+ * (syntax or a raising top level) is the original's ECANCELED.
+ */
 static int tls_lua_load(struct tls_lua *lua, const char *chunk, size_t len)
 {
-	static const char head[] = "do ", tail[] = "\nend\n";
-	size_t total = lua->text_len + sizeof(head) - 1 + len + sizeof(tail) - 1;
-	struct kscript_conn *conn, *old;
-	char err[128];
-	char *text;
+	struct kscript_conn *conn;
+	char err[128] = "";
+	int ret;
 
-	if (total > TLS_LUA_SCRIPT_MAX)
+	if (lua->loaded + len > TLS_LUA_SCRIPT_MAX)
 		return -EFBIG;
-	text = kvmalloc(total, GFP_KERNEL);
-	if (!text)
-		return -ENOMEM;
-	if (lua->text_len)
-		memcpy(text, lua->text, lua->text_len);
-	memcpy(text + lua->text_len, head, sizeof(head) - 1);
-	memcpy(text + lua->text_len + sizeof(head) - 1, chunk, len);
-	memcpy(text + total - (sizeof(tail) - 1), tail, sizeof(tail) - 1);
-
-	conn = kscript_conn_load(KSCRIPT_HOOK_TLS, "tls", text, total, err,
-				 sizeof(err));
-	if (IS_ERR(conn)) {
+	if (lua->loaded) {
+		ret = kscript_conn_load_more(lua->conn, chunk, len, err,
+					     sizeof(err));
+	} else {
+		conn = kscript_conn_load(KSCRIPT_HOOK_TLS, "tls", chunk, len,
+					 err, sizeof(err));
+		ret = PTR_ERR_OR_ZERO(conn);
+		if (!ret && lua->entry[0] &&
+		    kscript_conn_set_entry(conn, lua->entry)) {
+			kscript_conn_release(conn);
+			return -EINVAL;
+		}
+		if (!ret) {
+			kscript_conn_release(lua->conn);
+			lua->conn = conn;
+			lua->ready = lua->entry[0];
+		}
+	}
+	if (ret) {
 		net_info_ratelimited("tls: TLS_LUA_LOADSCRIPT refused: %s\n",
 				     err);
-		kvfree(text);
-		return PTR_ERR(conn);
+		return ret == -ENOEXEC ? -ECANCELED : ret;
 	}
-	if (lua->entry[0] && kscript_conn_set_entry(conn, lua->entry)) {
-		kscript_conn_release(conn);
-		kvfree(text);
-		return -EINVAL;
-	}
-	old = lua->conn;
-	lua->conn = conn;
-	lua->ready = lua->entry[0];
-	kvfree(lua->text);
-	lua->text = text;
-	lua->text_len = total;
-	kscript_conn_release(old);
+	lua->loaded += len;
 	return 0;
 }
 
@@ -127,9 +126,7 @@ static int tls_lua_attach(struct tls_lua *lua, const char *name)
 	kscript_conn_release(lua->conn);
 	lua->conn = conn;
 	lua->ready = true;
-	kvfree(lua->text);
-	lua->text = NULL;
-	lua->text_len = 0;
+	lua->loaded = 0;
 	return 0;
 }
 
@@ -149,6 +146,25 @@ static int tls_lua_set_entry(struct tls_lua *lua, const char *entry)
 	return 0;
 }
 
+static int tls_lua_set_cmsg(struct sock *sk, sockptr_t optval,
+			    unsigned int optlen)
+{
+	struct tls_lua *lua;
+	int on;
+
+	if (optlen != sizeof(on))
+		return -EINVAL;
+	if (copy_from_sockptr(&on, optval, sizeof(on)))
+		return -EFAULT;
+	lua = tls_lua_get(sk);
+	if (!lua)
+		return -ENOMEM;
+	mutex_lock(&lua->lock);
+	lua->cmsg = on;
+	mutex_unlock(&lua->lock);
+	return 0;
+}
+
 int tls_lua_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 		       unsigned int optlen)
 {
@@ -160,6 +176,8 @@ int tls_lua_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 	char *arg;
 	int err;
 
+	if (optname == TLS_LUA_CMSG)
+		return tls_lua_set_cmsg(sk, optval, optlen);
 	if (optname != TLS_LUA_LOADSCRIPT && optname != TLS_LUA_RECVENTRY &&
 	    optname != TLS_LUA_ATTACH)
 		return -ENOPROTOOPT;
@@ -198,51 +216,83 @@ int tls_lua_setsockopt(struct sock *sk, int optname, sockptr_t optval,
 	return err;
 }
 
-static int tls_lua_put(char __user *optval, int __user *optlen, int len,
-		       const void *value, int size)
-{
-	if (len < size)
-		return -EINVAL;
-	if (copy_to_user(optval, value, size) || put_user(size, optlen))
-		return -EFAULT;
-	return 0;
-}
-
+/*
+ * As the original: ERRNO and CODE want exactly an int; FILE is cut to the
+ * caller's length (without its NUL then). optlen is never written back, so
+ * a server may keep one length variable across calls.
+ */
 int tls_lua_getsockopt(struct sock *sk, int optname, char __user *optval,
 		       int __user *optlen)
 {
+	static const struct tls_lua_decision none = {};
 	struct tls_lua *lua = tls_lua_peek(sk);
-	int len, value, err;
+	const struct tls_lua_decision *d = lua ? &lua->last : &none;
+	int len, err = 0;
 
 	if (get_user(len, optlen))
 		return -EFAULT;
-	if (len < 0)
-		return -EINVAL;
 	if (optname != TLS_LUA_ERRNO && optname != TLS_LUA_CODE &&
 	    optname != TLS_LUA_FILE)
 		return -ENOPROTOOPT;
-	/* No script yet: status OK, code 0, no file. */
-	if (!lua) {
-		value = 0;
-		return optname == TLS_LUA_FILE ?
-		       tls_lua_put(optval, optlen, len, "", 1) :
-		       tls_lua_put(optval, optlen, len, &value, sizeof(value));
-	}
-	mutex_lock(&lua->lock);
-	value = optname == TLS_LUA_ERRNO ? lua->status : lua->code;
+	if (optname == TLS_LUA_FILE ? len < 0 : len != sizeof(int))
+		return -EINVAL;
+	if (lua)
+		mutex_lock(&lua->lock);
 	if (optname == TLS_LUA_FILE)
-		err = tls_lua_put(optval, optlen, len, lua->file,
-				  strlen(lua->file) + 1);
-	else
-		err = tls_lua_put(optval, optlen, len, &value, sizeof(value));
-	mutex_unlock(&lua->lock);
+		len = min_t(int, len, strlen(d->file) + 1);
+	if (copy_to_user(optval,
+			 optname == TLS_LUA_ERRNO ? (const void *)&d->status :
+			 optname == TLS_LUA_CODE ? (const void *)&d->code :
+			 d->file, len))
+		err = -EFAULT;
+	if (lua)
+		mutex_unlock(&lua->lock);
 	return err;
 }
 
 /*
- * recvmsg of a socket with a script: decrypt into a kernel buffer (at most
- * one record's worth), let the script see it, then copy it out or consume it.
- * MSG_PEEK reads are not the script's business: they go straight through.
+ * The script's decision on n bytes of data, kept for ERRNO/CODE/FILE. The
+ * bytes' fate: 0 to hand them to the caller, or -EAGAIN (consumed).
+ */
+static int tls_lua_decide(struct tls_lua *lua, struct msghdr *msg,
+			  const u8 *buf, int n)
+{
+	struct tls_lua_decision *d = &lua->last;
+	int err, code = 0, ret = 0;
+	bool original;
+
+	mutex_lock(&lua->lock);
+	original = lua->loaded;
+	err = kscript_conn_tls_recv(lua->conn, buf, n, &code, d->file,
+				    sizeof(d->file));
+	d->status = err ? TLS_LUA_RECVERR : TLS_LUA_OK;
+	if (!err) {
+		d->code = code;
+	} else if (!original || lua->cmsg) {
+		/* Counted and logged by kscript.ko: pass through. */
+		d->code = 0;
+		d->file[0] = '\0';
+	}
+	if (lua->cmsg) {
+		/* The bytes and the decision together: never EAGAIN. */
+		if (put_cmsg(msg, SOL_TLS, TLS_LUA_DECISION,
+			     offsetof(struct tls_lua_decision, file) +
+			     strlen(d->file) + 1, d) ||
+		    msg->msg_flags & MSG_CTRUNC)
+			ret = -EIO;
+	} else if (err ? original : code) {
+		/* The original's rule: a decision, or its script failing. */
+		ret = -EAGAIN;
+	}
+	mutex_unlock(&lua->lock);
+	return ret;
+}
+
+/*
+ * recvmsg of a socket with a script: decrypt into the socket's buffer
+ * (kscript_sockbuf, at most one record's worth), let the script see it,
+ * then copy it out or consume it. MSG_PEEK reads are not the script's
+ * business: they go straight through.
  */
 int tls_lua_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 		    int flags, int *addr_len)
@@ -251,21 +301,25 @@ int tls_lua_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 	char cbuf[CMSG_SPACE(sizeof(u8))];
 	u8 type = TLS_RECORD_TYPE_DATA;
 	struct msghdr kmsg = {};
+	bool ready, cmsg, own;
 	struct kvec kv;
-	int n, err, code = 0;
-	bool ready;
+	int n, err;
 	u8 *buf;
 
 	if (!lua || (flags & (MSG_PEEK | MSG_ERRQUEUE)))
 		return tls_sw_recvmsg(sk, msg, len, flags, addr_len);
 	mutex_lock(&lua->lock);
 	ready = lua->ready;
+	cmsg = lua->cmsg;
 	mutex_unlock(&lua->lock);
 	if (!ready)
 		return tls_sw_recvmsg(sk, msg, len, flags, addr_len);
+	/* Room for the decision first, so that none is ever lost. */
+	if (cmsg && msg->msg_controllen < TLS_LUA_CMSG_SPACE)
+		return -EINVAL;
 
-	len = min(len, TLS_MAX_PAYLOAD_SIZE);
-	buf = kvmalloc(max_t(size_t, len, 1), GFP_KERNEL);
+	len = max_t(size_t, min_t(size_t, len, TLS_MAX_PAYLOAD_SIZE), 1);
+	buf = kscript_sockbuf_get(&lua->plain, len, &own);
 	if (!buf)
 		return -ENOMEM;
 	kv.iov_base = buf;
@@ -287,25 +341,15 @@ int tls_lua_recvmsg(struct sock *sk, struct msghdr *msg, size_t len,
 			goto out;
 		}
 	} else {
-		mutex_lock(&lua->lock);
-		err = kscript_conn_tls_recv(lua->conn, buf, n, &code,
-					    lua->file, sizeof(lua->file));
+		err = tls_lua_decide(lua, msg, buf, n);
 		if (err) {
-			/* Counted and logged by kscript.ko: pass through. */
-			code = 0;
-			lua->file[0] = '\0';
-		}
-		lua->status = err ? TLS_LUA_RECVERR : TLS_LUA_OK;
-		lua->code = code;
-		mutex_unlock(&lua->lock);
-		if (code) {
-			n = -EAGAIN;
+			n = err;
 			goto out;
 		}
 	}
 	if (copy_to_iter(buf, n, &msg->msg_iter) != n)
 		n = -EFAULT;
 out:
-	kvfree(buf);
+	kscript_sockbuf_put(&lua->plain, buf, own);
 	return n;
 }

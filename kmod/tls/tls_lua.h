@@ -28,6 +28,7 @@ static inline bool tls_lua_option(int optname)
 	case TLS_LUA_LOADSCRIPT:
 	case TLS_LUA_RECVENTRY:
 	case TLS_LUA_ATTACH:
+	case TLS_LUA_CMSG:
 	case TLS_LUA_ERRNO:
 	case TLS_LUA_CODE:
 	case TLS_LUA_FILE:

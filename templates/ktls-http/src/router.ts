@@ -5,7 +5,8 @@ import { FILES } from "./files";
 /**
  * Codes the server reads with getsockopt(SOL_TLS, TLS_LUA_CODE) when recv fails: 0 passes the bytes through
  * to the server untouched; 100 asks it to read again (the request is not complete yet); the others are the
- * HTTP status to answer, with the file to sendfile for 200.
+ * HTTP status to answer, with the file to sendfile for 200. The file is "" for the others: a script given
+ * with the original TLS_LUA_LOADSCRIPT must return a string, or its recv fails with TLS_LUA_RECVERR.
  */
 export const NEED_MORE = 100;
 
@@ -18,26 +19,26 @@ const KNOWN: Record<string, boolean> = { POST: true, PUT: true, DELETE: true, CO
 /** Bytes of a request still arriving. The kernel gives each connection its own Lua state, so this is per connection. */
 let pending = "";
 
-export function recv(msg: string): LuaMultiReturn<[number, string?]> {
+export function recv(msg: string): LuaMultiReturn<[number, string]> {
   const text = pending + msg;
   // The whole request, body included (up to kscript/http's 8 KB), before any answer: its framing says where
   // the next request starts, so a body is never read as one.
   const parsed = parseRequest(text);
   if (parsed.kind === "incomplete") {
     pending = text;
-    return $multi(NEED_MORE);
+    return $multi(NEED_MORE, "");
   }
   if (parsed.kind === "error") {
     pending = "";
-    return $multi(parsed.status);
+    return $multi(parsed.status, "");
   }
   const request = parsed.request;
   // Pipelined bytes after this request wait for the next call.
   pending = sub(text, request.length + 1);
-  if (request.method !== "GET" && request.method !== "HEAD") return $multi(KNOWN[request.method] === true ? 405 : 501);
+  if (request.method !== "GET" && request.method !== "HEAD") return $multi(KNOWN[request.method] === true ? 405 : 501, "");
   const head = request.method === "HEAD" ? HEAD_ONLY : 0;
   const path = safePath(request.target);
-  if (path === undefined) return $multi(head + 400);
-  if (FILES[path] !== true) return $multi(head + 404);
+  if (path === undefined) return $multi(head + 400, "");
+  if (FILES[path] !== true) return $multi(head + 404, "");
   return $multi(head + 200, path);
 }

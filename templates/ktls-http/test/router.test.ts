@@ -26,7 +26,7 @@ describe("kTLS request router", async () => {
   it("answers HEAD with the status plus 1000, so the server sends headers only", async () => {
     const hook = await connection();
     expect(hook.runRecv("HEAD /hello.txt HTTP/1.0\r\n\r\n")).toEqual({ code: 1200, file: "/hello.txt" });
-    expect(hook.runRecv("HEAD /missing.txt HTTP/1.1\r\nHost: a\r\n\r\n")).toEqual({ code: 1404, file: undefined });
+    expect(hook.runRecv("HEAD /missing.txt HTTP/1.1\r\nHost: a\r\n\r\n")).toEqual({ code: 1404, file: "" });
     expect(hook.runRecv("HEAD /../x HTTP/1.1\r\nHost: a\r\n\r\n").code).toBe(1400);
   });
 
@@ -63,7 +63,7 @@ describe("kTLS request router", async () => {
     const cuts = [3, 9, 30, whole.length - 1];
     let last = 0;
     for (const cut of cuts) {
-      expect(hook.runRecv(whole.slice(last, cut))).toEqual({ code: 100, file: undefined });
+      expect(hook.runRecv(whole.slice(last, cut))).toEqual({ code: 100, file: "" });
       last = cut;
     }
     expect(hook.runRecv(whole.slice(last))).toEqual({ code: 200, file: "/hello.txt" });
