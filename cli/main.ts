@@ -34,6 +34,10 @@ test:
                            engine (Fengari with the kernel's dialect, limits and emulated bindings)
   test --kernel [dir] [vitest options]   the same tests against the real kscript.ko: the loaded one, else in a qemu VM (root)
 
+this machine's kernel:
+  doctor                   what this machine has and lacks for kscript.ko, each missing piece with its fix
+    --json                 the checks as JSON; exit 1 when any fails
+
 kernel (root, with the kscript module loaded):
   deploy <package>         load a built package (dist/<name>.kscript.json or .lua) into the kernel
     --name NAME            load it under another name
@@ -70,6 +74,7 @@ const COMMANDS: Record<string, Command> = {
   unload: { arity: [1, 1], flags: [], values: [] },
   rcu: { arity: [3, 4], flags: [], values: [] },
   vm: { arity: [0, 1], flags: [], values: [] },
+  doctor: { arity: [0, 0], flags: ["json"], values: [] },
 };
 
 interface Parsed {
@@ -193,6 +198,8 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
         const out = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-vm-"));
         return await bootVm(image, { cwd: root, out, timeoutSeconds: 24 * 3600, console: "terminal" });
       }
+      case "doctor":
+        return (await import("./doctor.js")).doctor(parsed.flags.has("json"));
       default:
         return await kernelCommand(parsed, cwd);
     }
