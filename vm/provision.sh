@@ -52,8 +52,9 @@ kver=$image
 # The guest runs the host's userland, so what the hook tests run comes from here too:
 # module BTF and the XDP object (clang, libbpf-dev, dwarves, libelf-dev, linux-source for
 # resolve_btfids and net/tls), the servers' TLS (libgnutls28-dev), the clients (dig, curl,
-# ip) and the benchmarks' references (bpftool, lighttpd, nginx-light, wrk).
-pkgs="qemu-system-x86 busybox-static linux-headers-$kver dpkg-dev patch
+# ip) and the benchmarks' references (bpftool, lighttpd, nginx-light, wrk); kmod for `kscript module`
+# (depmod, modprobe, modinfo) in the guest.
+pkgs="qemu-system-x86 busybox-static linux-headers-$kver dpkg-dev patch kmod
 	clang llvm libbpf-dev bpftool dwarves libelf-dev linux-source-6.1
 	libgnutls28-dev bind9-dnsutils curl iproute2 lighttpd lighttpd-mod-openssl nginx-light wrk"
 missing=
