@@ -43,16 +43,21 @@ kbuild="$cache/kbuild-$kver-$bkey"
 if [ ! -f "$kbuild/.done" ]; then
 	step "preparing $kdir with vmlinux and resolve_btfids (linux-source-6.1)"
 	rm -rf "$kbuild"
-	mkdir -p "$kbuild"
-	cp -a "$kdir/." "$kbuild/"
-	ln -sfn "$(readlink -f "$kdir/scripts")" "$kbuild/scripts"
-	rm -f "$kbuild/tools"
 	mkdir -p "$kbuild/tools/objtool" "$kbuild/tools/bpf/resolve_btfids"
+	# Links to the headers' own entries: an external module's build writes nothing there, and a copy
+	# costs minutes on a slow disk (the VM's 9p share).
+	for e in $(ls -A "$kdir"); do
+		[ "$e" = tools ] || ln -s "$(readlink -f "$kdir/$e")" "$kbuild/$e"
+	done
 	ln -s "$(readlink -f "$kdir/tools")/objtool/objtool" "$kbuild/tools/objtool/objtool"
-	src=$(mktemp -d "$cache/src.XXXXXX")
+	src=$(mktemp -d)
+	# What resolve_btfids' build reads (6 MB; all of tools/ would be far more for a guest's tmpfs).
 	tar -xJf "$tarball" -C "$src" --wildcards \
-		'linux-source-6.1/tools/*' 'linux-source-6.1/scripts/extract-vmlinux' \
-		'linux-source-6.1/scripts/bpf_doc.py' 'linux-source-6.1/include/uapi/linux/bpf.h'
+		'linux-source-6.1/tools/bpf/*' 'linux-source-6.1/tools/lib/*' \
+		'linux-source-6.1/tools/include/*' 'linux-source-6.1/tools/build/*' \
+		'linux-source-6.1/tools/scripts/*' 'linux-source-6.1/tools/arch/x86/*' \
+		'linux-source-6.1/scripts/extract-vmlinux' 'linux-source-6.1/scripts/bpf_doc.py' \
+		'linux-source-6.1/include/uapi/linux/bpf.h'
 	make -C "$src/linux-source-6.1/tools/bpf/resolve_btfids" -j"$(nproc)" \
 		>"$cache/resolve_btfids.log" 2>&1 ||
 		{ cat "$cache/resolve_btfids.log" >&2; rm -rf "$src"; exit 1; }

@@ -77,7 +77,11 @@ if [ -n "$ready" ]; then
 		log "command $(cat /out/status)"
 	else
 		# kscript vm: an interactive shell in the project, kscript and node at hand.
-		echo "kscript.ko is loaded. Try: kscript ls, kscript deploy dist/<hook>.kscript.json. exit powers off."
+		if [ -n "$ks_ko" ]; then
+			echo "kscript.ko is loaded. Try: kscript ls, kscript deploy dist/<hook>.kscript.json. exit powers off."
+		else
+			echo "No kscript.ko loaded: kscript module build, install and load make one. exit powers off."
+		fi
 		chroot /host /bin/sh -c "cd '$ks_cwd' && export $env && exec /bin/sh -i"
 		log "shell $?"
 	fi
