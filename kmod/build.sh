@@ -51,6 +51,7 @@ if [ ! -f "$kbuild/.done" ]; then
 	done
 	ln -s "$(readlink -f "$kdir/tools")/objtool/objtool" "$kbuild/tools/objtool/objtool"
 	src=$(mktemp -d)
+	step "extracting resolve_btfids' sources from $tarball"
 	# What resolve_btfids' build reads (6 MB; all of tools/ would be far more for a guest's tmpfs).
 	tar -xJf "$tarball" -C "$src" --wildcards \
 		'linux-source-6.1/tools/bpf/*' 'linux-source-6.1/tools/lib/*' \
@@ -58,6 +59,7 @@ if [ ! -f "$kbuild/.done" ]; then
 		'linux-source-6.1/tools/scripts/*' 'linux-source-6.1/tools/arch/x86/*' \
 		'linux-source-6.1/scripts/extract-vmlinux' 'linux-source-6.1/scripts/bpf_doc.py' \
 		'linux-source-6.1/include/uapi/linux/bpf.h'
+	step "building resolve_btfids (with libbpf)"
 	make -C "$src/linux-source-6.1/tools/bpf/resolve_btfids" -j"$(nproc)" \
 		>"$cache/resolve_btfids.log" 2>&1 ||
 		{ cat "$cache/resolve_btfids.log" >&2; rm -rf "$src"; exit 1; }
@@ -65,7 +67,10 @@ if [ ! -f "$kbuild/.done" ]; then
 		"$kbuild/tools/bpf/resolve_btfids/"
 	case $btf in
 	/sys/*) cp "$btf" "$kbuild/vmlinux" ;;
-	*) sh "$src/linux-source-6.1/scripts/extract-vmlinux" "$btf" >"$kbuild/vmlinux" ;;
+	*)
+		step "extracting vmlinux from $btf"
+		sh "$src/linux-source-6.1/scripts/extract-vmlinux" "$btf" >"$kbuild/vmlinux"
+		;;
 	esac
 	rm -rf "$src"
 	touch "$kbuild/.done"
