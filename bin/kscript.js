@@ -1,6 +1,7 @@
 #!/usr/bin/env node
-// The CLI runs from the compiled dist/ (built by `npm install` through the prepare script).
-import { main } from "../dist/cli/main.js";
+// The CLI runs from the compiled dist/ (shipped in the package; `npm run build` in a checkout). Commands that
+// only talk to /dev/kscript take a quick path that loads the device client alone (cli/device.ts).
+import { quickMain } from "../dist/cli/device.js";
 
 /**
  * Exits once everything written has reached stdout and stderr: a pipe to a slow reader (`| less`, a CI log)
@@ -18,7 +19,16 @@ function exitWhenFlushed(code) {
   }
 }
 
-main(process.argv.slice(2)).then(exitWhenFlushed, (error) => {
+function internalError(error) {
   process.stderr.write(`kscript: internal error: ${error instanceof Error ? error.stack : String(error)}\n`);
   exitWhenFlushed(2);
-});
+}
+
+const argv = process.argv.slice(2);
+try {
+  const quick = quickMain(argv);
+  if (quick !== undefined) exitWhenFlushed(quick);
+  else import("../dist/cli/main.js").then(({ main }) => main(argv)).then(exitWhenFlushed, internalError);
+} catch (error) {
+  internalError(error);
+}

@@ -1,27 +1,20 @@
 /**
- * The commands that talk to the kernel module through /dev/kscript: deploy (--xdp), detach, ls, stats, unload, rcu. Each
- * failure is one line saying what to do (module not loaded, not root, name taken, script refused …).
+ * The commands that load into the kernel module through /dev/kscript: deploy (--xdp) and detach (the others,
+ * light to start, are in device.ts). Each failure is one line saying what to do (module not loaded, not root,
+ * name taken, script refused …).
  */
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { isTarget, type Limits, type Target } from "../common/dialect.js";
+import { isTarget, type Target } from "../common/dialect.js";
 import { UsageError, diagnostic } from "../common/diagnostics.js";
 import * as kernel from "../device/index.js";
 import { KscriptError } from "../device/index.js";
 import { packageRoot } from "../common/paths.js";
+import { withDevice } from "./device.js";
 import { PackageError, readPackage, type HookPackage } from "../compiler/manifest.js";
-
-function withDevice<T>(action: (fd: number) => T): T {
-  const fd = kernel.openDevice();
-  try {
-    return action(fd);
-  } finally {
-    kernel.closeDevice(fd);
-  }
-}
 
 export interface DeployOptions {
   name?: string;
@@ -129,91 +122,4 @@ function ip(args: string[]): void {
   const r = spawnSync("ip", args, { encoding: "utf8", env: { ...process.env, PATH } });
   if (r.error) throw new KscriptError(`cannot run ip (iproute2): ${r.error.message}`, "ENOENT");
   if (r.status !== 0) throw new KscriptError(`ip ${args.join(" ")}: ${r.stderr.trim() || `exit ${r.status}`}`, "EIO");
-}
-
-export function unload(name: string): string {
-  withDevice((fd) => kernel.unload(fd, name));
-  return `unloaded '${name}'`;
-}
-
-export function ls(): string {
-  const scripts = withDevice((fd) => kernel.list(fd));
-  if (scripts.length === 0) return "no scripts loaded";
-  const rows = [
-    ["NAME", "TARGET", "ENTRY", "SIZE", ...LIMIT_HEADINGS, "XDP ON"],
-    ...scripts.map((s) => [s.name, s.target, s.entry, String(s.size), ...limitCells(s.limits), s.interfaces.join(",") || "-"]),
-  ];
-  return table(rows);
-}
-
-export function stats(name: string | undefined): string {
-  return withDevice((fd) => {
-    const names = name ? [name] : kernel.list(fd).map((s) => s.name);
-    if (names.length === 0) return "no scripts loaded";
-    const rows = [["NAME", "CALLS", "ERRORS", "BUDGET", "MEMORY-CAP", "STATES", "BYTES", ...LIMIT_HEADINGS, "LAST ERROR"]];
-    for (const n of names) {
-      const s = kernel.stats(fd, n);
-      rows.push([
-        n,
-        String(s.calls),
-        String(s.errors),
-        String(s.budgetHits),
-        String(s.memoryHits),
-        String(s.states),
-        String(s.memory),
-        ...limitCells(s.limits),
-        s.lastError ?? "-",
-      ]);
-    }
-    return table(rows);
-  });
-}
-
-/**
- * `kscript rcu get NAME KEY` / `set NAME KEY VALUE` / `del NAME KEY`: the rcu table of the loaded script NAME
- * (integers are sent as integers, everything else as strings). With `hex`, KEY and VALUE are strings of bytes
- * written in hex, and `get` prints the value's bytes so.
- */
-export function rcu(args: readonly string[], hex = false): string {
-  const [op, name, key, value, ...extra] = args;
-  const parse = (s: string): bigint | string | Uint8Array => {
-    if (!hex) return /^-?\d+$/.test(s) ? BigInt(s) : s;
-    if (!/^([0-9a-fA-F]{2})+$/.test(s)) {
-      throw new UsageError(diagnostic("KS4001", [`'${s}' is not bytes in hex: with --hex, write each byte as two hex digits, e.g. 076578616d706c65.`]));
-    }
-    return Buffer.from(s, "hex");
-  };
-  if (op === "get" && name !== undefined && key !== undefined && value === undefined) {
-    const k = parse(key);
-    const v = withDevice((fd) => kernel.rcuGet(fd, name, k));
-    if (v === null) return "nil";
-    if (v instanceof Uint8Array) return Buffer.from(v).toString(hex ? "hex" : "utf8");
-    return String(v);
-  }
-  if (op === "set" && name !== undefined && key !== undefined && value !== undefined && extra.length === 0) {
-    const k = parse(key);
-    const v = parse(value);
-    withDevice((fd) => kernel.rcuSet(fd, name, k, v));
-    return `${name}: rcu[${key}] = ${value}`;
-  }
-  if (op === "del" && name !== undefined && key !== undefined && value === undefined) {
-    const k = parse(key);
-    withDevice((fd) => kernel.rcuSet(fd, name, k, null));
-    return `${name}: rcu[${key}] = nil`;
-  }
-  throw new UsageError(
-    diagnostic("KS4001", ["usage: kscript rcu get NAME KEY | rcu set NAME KEY VALUE | rcu del NAME KEY [--hex]. Run 'kscript --help' for usage."]),
-  );
-}
-
-/** Each script's limits as the module applies them: instructions and wall time per call, memory per state. */
-const LIMIT_HEADINGS = ["INSNS", "MEM-LIMIT", "TIME-MS"];
-
-function limitCells(l: Limits): string[] {
-  return [String(l.instructions), String(l.memory), String(l.time)];
-}
-
-function table(rows: string[][]): string {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => r[i].length)));
-  return rows.map((r) => r.map((cell, i) => (i === r.length - 1 ? cell : cell.padEnd(widths[i]))).join("  ")).join("\n");
 }

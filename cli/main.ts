@@ -3,14 +3,12 @@
  * build can start (a bad option, a missing folder, a broken kscript.json) get one line, never a stack trace.
  */
 import fs from "node:fs";
-import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import type { Builder, BuildResult } from "../compiler/build.js";
 import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { formatTemplateList, initProject } from "./init.js";
-import { VmUnavailable, bootVm, prepareVm, readInitLog, type VmImage } from "../vm/vm.js";
 import { KscriptError } from "../device/index.js";
+import { DEVICE_COMMANDS, RCU_USAGE, runDeviceCommand, type DeviceCommand } from "./device.js";
 
 const USAGE = `usage: kscript <command> [options]
 
@@ -38,6 +36,18 @@ test:
                            engine (Fengari with the kernel's dialect, limits and emulated bindings)
   test --kernel [dir] [vitest options]   the same tests against the real kscript.ko: the loaded one, else in a qemu VM (root)
 
+this machine's kernel:
+  doctor                   what this machine has and lacks for kscript.ko, each missing piece with its fix
+    --json                 the checks as JSON; exit 1 when any fails
+  module build             build kscript.ko and kscript's tls.ko for the running kernel (its headers; module
+                           BTF from /sys/kernel/btf/vmlinux), cached in kscript's cache folder
+    --kdir DIR             against this kernel build folder instead (such as /usr/src/linux-headers-<version>)
+  module install           build, install under /lib/modules/<version>/updates/kscript/, depmod, and register
+                           with DKMS when installed (new kernels get it rebuilt) (root)
+  module load              load kscript.ko and kscript's tls.ko in place of the distribution's (root)
+    --param NAME=VALUE     a kscript.ko parameter (repeatable)
+  module unload            unload both (root; refused while scripts or XDP interfaces use them)
+
 kernel (root, with the kscript module loaded):
   deploy <package>         load a built package (dist/<name>.kscript.json or .lua) into the kernel
     --name NAME            load it under another name
@@ -51,17 +61,25 @@ kernel (root, with the kscript module loaded):
   unload <name>            unload a script (waits for calls in flight)
   rcu get NAME KEY | set NAME KEY VALUE | del NAME KEY   read or write a loaded xdp script's rcu table
     --hex                  KEY and VALUE are bytes written in hex (binary entries, as 'kscript dns compile' prints)
-  vm [dir]                 boot Debian's kernel in qemu with kscript.ko loaded and a shell in the project
-                           (root; for trying hooks without loading a module on this machine)
+  vm [dir] [-- COMMAND…]   boot Debian's kernel in qemu with kscript.ko loaded and a shell in the project, or
+                           run COMMAND there: its output, then its exit status (root; for trying hooks
+                           without loading a module on this machine). Prints its output folder.
+    --param NAME=VALUE     a kscript.ko parameter (repeatable: --param insn_limit=100000 --param pool_max=8)
+    --no-module            boot without kscript.ko (kscript module load inside loads one)
+    --timeout SECONDS      stop qemu after this long (default 3600)
+    --cache DIR            kscript's cache (default $KSCRIPT_CACHE_DIR, else $XDG_CACHE_HOME/kscript,
+                           ~/.cache/kscript; a git checkout of kscript keeps its own .cache/)
 
   -h, --help               show this help
 `;
 
 interface Command {
   /** Positional arguments: [min, max]. */
-  arity: [number, number];
+  arity: readonly [number, number];
   flags: readonly string[];
   values: readonly string[];
+  /** Options that may be given more than once. */
+  lists?: readonly string[];
 }
 
 const COMMANDS: Record<string, Command> = {
@@ -70,11 +88,13 @@ const COMMANDS: Record<string, Command> = {
   check: { arity: [0, 1], flags: ["watch", "no-minify", "minify", "json"], values: [] },
   deploy: { arity: [1, 1], flags: [], values: ["name", "target", "xdp", "obj"] },
   detach: { arity: [1, 1], flags: [], values: [] },
-  ls: { arity: [0, 0], flags: [], values: [] },
-  stats: { arity: [0, 1], flags: [], values: [] },
-  unload: { arity: [1, 1], flags: [], values: [] },
-  rcu: { arity: [3, 4], flags: ["hex"], values: [] },
-  vm: { arity: [0, 1], flags: [], values: [] },
+  ls: { arity: DEVICE_COMMANDS.ls, flags: [], values: [] },
+  stats: { arity: DEVICE_COMMANDS.stats, flags: [], values: [] },
+  unload: { arity: DEVICE_COMMANDS.unload, flags: [], values: [] },
+  rcu: { arity: DEVICE_COMMANDS.rcu, flags: ["hex"], values: [] },
+  vm: { arity: [0, 1], flags: ["no-module"], values: ["cache", "timeout"], lists: ["param"] },
+  doctor: { arity: [0, 0], flags: ["json"], values: [] },
+  module: { arity: [1, 1], flags: [], values: ["kdir"], lists: ["param"] },
 };
 
 interface Parsed {
@@ -82,6 +102,9 @@ interface Parsed {
   positional: string[];
   flags: Set<string>;
   values: Map<string, string>;
+  lists: Map<string, string[]>;
+  /** What follows `--` (kscript vm's command). */
+  rest?: string[];
 }
 
 interface Options {
@@ -103,12 +126,15 @@ function parseArgs(argv: string[]): Parsed | "help" {
     const flags = new Set<string>();
     if (rest[0] === "--kernel") flags.add(rest.shift()!.slice(2));
     const dir = rest[0] !== undefined && !rest[0].startsWith("-") ? rest.shift()! : ".";
-    return { command, positional: [dir, ...rest], flags, values: new Map() };
+    return { command, positional: [dir, ...rest], flags, values: new Map(), lists: new Map() };
   }
-  if (argv.length === 0 || argv.some((a) => a === "-h" || a === "--help")) return "help";
+  // `vm`'s command runs in the guest as given, its own options (--help included) with it.
+  const dash = command === "vm" ? rest.indexOf("--") : -1;
+  const after = dash >= 0 ? rest.splice(dash).slice(1) : undefined;
+  if (argv.length === 0 || rest.some((a) => a === "-h" || a === "--help") || command === "-h" || command === "--help") return "help";
   const spec = COMMANDS[command];
   if (!spec) throw usage(`unknown command '${command}'.`);
-  const parsed: Parsed = { command, positional: [], flags: new Set(), values: new Map() };
+  const parsed: Parsed = { command, positional: [], flags: new Set(), values: new Map(), lists: new Map(), rest: after };
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i];
     if (!arg.startsWith("--")) {
@@ -117,10 +143,11 @@ function parseArgs(argv: string[]): Parsed | "help" {
     }
     const [name, inline] = arg.slice(2).split(/=(.*)/s);
     if (spec.flags.includes(name) && inline === undefined) parsed.flags.add(name);
-    else if (spec.values.includes(name)) {
+    else if (spec.values.includes(name) || spec.lists?.includes(name)) {
       const value = inline ?? rest[++i];
       if (value === undefined) throw usage(`'${arg}' needs a value.`);
-      parsed.values.set(name, value);
+      if (spec.values.includes(name)) parsed.values.set(name, value);
+      else parsed.lists.set(name, [...(parsed.lists.get(name) ?? []), value]);
     } else throw usage(`unknown option '${arg}' for '${command}'.`);
   }
   const [min, max] = spec.arity;
@@ -186,19 +213,34 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
         const [dir, ...vitestArgs] = parsed.positional;
         const root = path.resolve(cwd, dir);
         if (!fs.existsSync(root)) throw new UsageError(diagnostic("KS4002", [root, "Give the folder of a kscript project."]));
-        if (parsed.flags.has("kernel")) return await testInKernel(root, vitestArgs);
+        if (parsed.flags.has("kernel")) return await (await import("./vm.js")).testInKernel(root, vitestArgs);
         const { runTests } = await import("../runtime/run-tests.js");
         return await runTests(root, vitestArgs);
       }
-      case "vm": {
-        const root = path.resolve(cwd, first ?? ".");
-        if (!fs.existsSync(root)) throw new UsageError(diagnostic("KS4002", [root, "Give the folder of a kscript project."]));
-        const image = await startVm();
-        if (image === undefined) return 1;
-        process.stderr.write(`kscript: booting Debian's ${image.kver} with kscript.ko in qemu (TCG); 'exit' powers it off\n`);
-        const out = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-vm-"));
-        return await bootVm(image, { cwd: root, out, timeoutSeconds: 24 * 3600, console: "terminal" });
+      case "vm":
+        return await (await import("./vm.js")).vmCommand(
+          {
+            dir: first ?? ".",
+            cache: parsed.values.get("cache"),
+            timeout: parsed.values.get("timeout"),
+            params: parsed.lists.get("param") ?? [],
+            module: !parsed.flags.has("no-module"),
+            command: parsed.rest,
+          },
+          cwd,
+        );
+      case "module": {
+        const { ModuleError, moduleCommand } = await import("./module.js");
+        try {
+          return await moduleCommand(first, { kdir: parsed.values.get("kdir"), params: parsed.lists.get("param") ?? [] });
+        } catch (error) {
+          if (!(error instanceof ModuleError)) throw error;
+          process.stderr.write(`kscript: ${error.message}\n`);
+          return 1;
+        }
       }
+      case "doctor":
+        return (await import("./doctor.js")).doctor(parsed.flags.has("json"));
       default:
         return await kernelCommand(parsed, cwd);
     }
@@ -209,41 +251,6 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     }
     throw error;
   }
-}
-
-/** The VM's image, or undefined after saying in one line why this machine cannot run it. */
-async function startVm(): Promise<VmImage | undefined> {
-  try {
-    return await prepareVm();
-  } catch (error) {
-    if (!(error instanceof VmUnavailable)) throw error;
-    process.stderr.write(`kscript: cannot start the kernel VM: ${error.message}\n`);
-    return undefined;
-  }
-}
-
-/**
- * Runs the project's tests against kscript.ko: the loaded one when there is one (inside `kscript vm`, or a
- * machine with the module), else in the VM, whose vitest exit code comes back through a share.
- */
-async function testInKernel(root: string, vitestArgs: string[]): Promise<number> {
-  if (fs.existsSync("/dev/kscript")) {
-    const { runTestsInKernel } = await import("../runtime/run-tests.js");
-    return await runTestsInKernel(root, vitestArgs);
-  }
-  const image = await startVm();
-  if (image === undefined) return 1;
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-test-kernel-"));
-  const runner = fileURLToPath(new URL("../runtime/kernel-runner.js", import.meta.url));
-  process.stderr.write(`kscript: running ${path.basename(root)}'s tests against kscript.ko in Debian's ${image.kver} (qemu, TCG)\n`);
-  await bootVm(image, { runner, runnerArgs: [root, ...vitestArgs], cwd: root, out, timeoutSeconds: 1800, console: "terminal" });
-  const exitFile = path.join(out, "exit-code");
-  if (!fs.existsSync(exitFile)) {
-    const init = readInitLog(out);
-    process.stderr.write(`kscript: the VM did not finish the tests (insmod ${init.get("insmod") ?? "?"}, runner ${init.get("runner") ?? "?"}); its log: ${out}\n`);
-    return 1;
-  }
-  return Number(fs.readFileSync(exitFile, "utf8").trim());
 }
 
 async function buildCommand(options: Options, cwd: string): Promise<number> {
@@ -258,39 +265,26 @@ async function buildCommand(options: Options, cwd: string): Promise<number> {
   return await watch(builder, fromConfig, options, cwd);
 }
 
-/** Kernel commands print one line of output, or one line of error and exit 1 when the kernel refuses. */
+/** Kernel commands print their output, or one line of error and exit 1 when the kernel refuses. */
 async function kernelCommand(parsed: Parsed, cwd: string): Promise<number> {
-  const kernel = await import("./kernel.js");
   const [first] = parsed.positional;
+  if (parsed.command !== "deploy" && parsed.command !== "detach") {
+    const status = runDeviceCommand(parsed.command as DeviceCommand, parsed.positional, parsed.flags.has("hex"));
+    if (status === undefined) throw usage(RCU_USAGE);
+    return status;
+  }
+  const kernel = await import("./kernel.js");
   let output: string;
   try {
-    switch (parsed.command) {
-      case "deploy":
-        output = kernel.deploy(path.resolve(cwd, first), {
-          name: parsed.values.get("name"),
-          target: parsed.values.get("target"),
-          xdp: parsed.values.get("xdp"),
-          obj: parsed.values.get("obj"),
-        });
-        break;
-      case "detach":
-        output = kernel.detach(first);
-        break;
-      case "ls":
-        output = kernel.ls();
-        break;
-      case "stats":
-        output = kernel.stats(first);
-        break;
-      case "unload":
-        output = kernel.unload(first);
-        break;
-      case "rcu":
-        output = kernel.rcu(parsed.positional, parsed.flags.has("hex"));
-        break;
-      default:
-        throw new Error(`unhandled command ${parsed.command}`);
-    }
+    output =
+      parsed.command === "deploy"
+        ? kernel.deploy(path.resolve(cwd, first), {
+            name: parsed.values.get("name"),
+            target: parsed.values.get("target"),
+            xdp: parsed.values.get("xdp"),
+            obj: parsed.values.get("obj"),
+          })
+        : kernel.detach(first);
   } catch (error) {
     if (error instanceof KscriptError) {
       process.stderr.write(`kscript: ${error.message}\n`);

@@ -1,4 +1,5 @@
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,3 +21,17 @@ export const packageRoot = findPackageRoot();
  * package owns it on the registry); the command and the `kscript/…` import specifiers keep that name.
  */
 export const sdkPackage: { name: string; version: string } = JSON.parse(fs.readFileSync(path.join(packageRoot, "package.json"), "utf8"));
+
+/**
+ * kscript's cache folder (the VM's kernel, module builds, fetched sources): $KSCRIPT_CACHE_DIR, else a git
+ * checkout's own `.cache/` (ignored by git; the repository's tests keep theirs there), else the user's
+ * cache folder ($XDG_CACHE_HOME/kscript, default ~/.cache/kscript). Never inside an installed package, which
+ * may be read-only and is replaced on every install.
+ */
+export function cacheRoot(env: NodeJS.ProcessEnv = process.env, root = packageRoot): string {
+  if (env.KSCRIPT_CACHE_DIR) return path.resolve(env.KSCRIPT_CACHE_DIR);
+  if (fs.existsSync(path.join(root, ".git"))) return path.join(root, ".cache");
+  // The XDG spec: a relative XDG_CACHE_HOME is invalid and ignored.
+  const xdg = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : undefined;
+  return path.join(xdg ?? path.join(os.homedir(), ".cache"), "kscript");
+}

@@ -6,21 +6,14 @@
  *
  * An entry is found by what the build was asked for (entry file, options, the project's config files, the
  * SDK's own files) and is used only if every source file the build read still has the bytes it had then.
+ * Entries live in `builds/` of kscript's cache folder (common/paths.ts).
  */
 import crypto from "node:crypto";
 import fs from "node:fs";
 import { createRequire } from "node:module";
-import os from "node:os";
 import path from "node:path";
-import { packageRoot, sdkPackage } from "../common/paths.js";
+import { cacheRoot, packageRoot, sdkPackage } from "../common/paths.js";
 import type { HookPackage } from "./manifest.js";
-
-/** Where kscript keeps its caches: $KSCRIPT_CACHE_DIR, else $XDG_CACHE_HOME/kscript, else ~/.cache/kscript. */
-export function cacheRoot(env: NodeJS.ProcessEnv = process.env): string {
-  if (env.KSCRIPT_CACHE_DIR) return path.resolve(env.KSCRIPT_CACHE_DIR);
-  const base = env.XDG_CACHE_HOME && path.isAbsolute(env.XDG_CACHE_HOME) ? env.XDG_CACHE_HOME : path.join(os.homedir(), ".cache");
-  return path.join(base, "kscript");
-}
 
 export interface BuildRequest {
   entry: string;

@@ -19,7 +19,7 @@ import {
 
 export const DEVICE_PATH = "/dev/kscript";
 
-const NOT_LOADED = "kscript module not loaded: run `kscript vm` or insmod kmod/kscript.ko";
+const NOT_LOADED = "kscript module not loaded: kscript module load loads it (kscript doctor: what this machine lacks), or try hooks in kscript vm";
 const NEEDS_ROOT = "needs root (CAP_SYS_ADMIN)";
 
 /** Why a request failed; `code` is the errno name (EEXIST: name taken, ENOEXEC: Lua refused the script, …). */

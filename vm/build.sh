@@ -1,6 +1,7 @@
 #!/bin/sh
-# Build kscript.ko against the headers of the kernel under test and the
-# busybox initramfs, each cached under a key of its inputs.
+# Build kscript.ko and tls.ko against the headers of the kernel under test,
+# the servers, the BPF objects and the busybox initramfs, each cached under a
+# key of its inputs.
 # Usage: build.sh CACHE KVER REPO. Prints KO=... and INITRD=... lines.
 set -eu
 cache=$1
@@ -13,78 +14,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 exec 9>"$cache/build.lock"
 flock 9
 
-sh "$repo/kmod/lua/fetch.sh"
-
-# Module BTF (the XDP hook's kfuncs need it): kbuild makes it only with vmlinux and resolve_btfids in
-# the kbuild dir, which Debian's headers lack. A private copy of the headers dir gets both: vmlinux
-# extracted from the kernel under test, resolve_btfids built from linux-source-6.1.
-kbuild="$cache/kbuild-$kver"
-if [ ! -f "$kbuild/.done" ]; then
-	rm -rf "$kbuild"
-	mkdir -p "$kbuild"
-	cp -a "$kdir/." "$kbuild/"
-	ln -sfn "$(readlink -f "$kdir/scripts")" "$kbuild/scripts"
-	rm -f "$kbuild/tools"
-	mkdir -p "$kbuild/tools/objtool" "$kbuild/tools/bpf/resolve_btfids"
-	ln -s "$(readlink -f "$kdir/tools")/objtool/objtool" "$kbuild/tools/objtool/objtool"
-	src=$(mktemp -d)
-	tar -xJf /usr/src/linux-source-6.1.tar.xz -C "$src" --wildcards \
-		'linux-source-6.1/tools/*' 'linux-source-6.1/scripts/extract-vmlinux' \
-		'linux-source-6.1/scripts/bpf_doc.py' 'linux-source-6.1/include/uapi/linux/bpf.h'
-	make -C "$src/linux-source-6.1/tools/bpf/resolve_btfids" -j"$(nproc)" \
-		>"$cache/resolve_btfids.log" 2>&1 ||
-		{ cat "$cache/resolve_btfids.log" >&2; rm -rf "$src"; exit 1; }
-	cp "$src/linux-source-6.1/tools/bpf/resolve_btfids/resolve_btfids" \
-		"$kbuild/tools/bpf/resolve_btfids/"
-	sh "$src/linux-source-6.1/scripts/extract-vmlinux" \
-		"$cache/image-$kver/boot/vmlinuz-$kver" >"$kbuild/vmlinux"
-	rm -rf "$src"
-	touch "$kbuild/.done"
-fi
-
-# The module: key = the kmod sources (Lua's are pinned by fetch.sh's sha256) + kernel.
-key=$( (echo "$kver"; cd "$repo/kmod" &&
-	find Makefile core generated lua -path lua/lua-5.3.6 -prune -o -type f \
-		\( -name '*.[chS]' -o -name Makefile -o -name '*.sh' \) -print |
-	LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
-ko="$cache/kscript-$key.ko"
-# Module.symvers beside it: what tls.ko links against.
-symvers="$cache/kscript-$key.symvers"
-if [ ! -f "$ko" ] || [ ! -f "$symvers" ]; then
-	build="$cache/build-$key"
-	rm -rf "$build"
-	mkdir -p "$build"
-	(cd "$repo/kmod" && tar -cf - --exclude='*.o' --exclude='*.ko' \
-		--exclude='.*.cmd' --exclude='*.mod*' Makefile core generated lua) |
-		tar -xf - -C "$build"
-	start=$(date +%s)
-	make -C "$kbuild" M="$build" -j"$(nproc)" modules >"$build/build.log" 2>&1 ||
-		{ cat "$build/build.log" >&2; exit 1; }
-	if grep -E 'warning|error' "$build/build.log" >&2; then
-		echo "build.sh: the module must build without warnings" >&2
-		exit 1
-	fi
-	readelf -S "$build/kscript.ko" | grep -q '\.BTF ' ||
-		{ echo "build.sh: kscript.ko has no BTF (the XDP kfuncs need it)" >&2; exit 1; }
-	echo "module built in $(( $(date +%s) - start )) s" >&2
-	cp "$build/kscript.ko" "$ko.tmp"
-	cp "$build/Module.symvers" "$symvers"
-	# Builds unused for a day go (a concurrent run may still boot a recent one).
-	find "$cache" -maxdepth 1 -name 'kscript-*.ko' -mtime +0 -delete
-	find "$cache" -maxdepth 1 -name 'kscript-*.symvers' -mtime +0 -delete
-	mv "$ko.tmp" "$ko"
-	rm -rf "$build"
-fi
-
-# kscript's tls.ko (kmod/tls): key = its sources, linux-source's version, kscript.ko's exports.
-tkey=$( (echo "$kver"; dpkg-query -W -f '${Version}' linux-source-6.1; cat "$symvers"
-	cd "$repo/kmod/tls" && LC_ALL=C ls ./*.c ./*.h ./*.patch ./*.sh ../core/hook.h | xargs sha256sum) |
-	sha256sum | cut -c1-16)
-tls_ko="$cache/tls-$tkey.ko"
-if [ ! -f "$tls_ko" ]; then
-	sh "$repo/kmod/tls/build.sh" "$kdir" "$symvers" "$tls_ko"
-	find "$cache" -maxdepth 1 -name 'tls-*.ko' -mtime +0 -delete
-fi
+# kscript.ko and tls.ko (kmod/build.sh, as `kscript module build` on a host), module BTF from the
+# kernel image under test: the host's /sys/kernel/btf is another kernel's.
+modules=$(sh "$repo/kmod/build.sh" "$kdir" "$cache/image-$kver/boot/vmlinuz-$kver" "$cache")
+KO=$(echo "$modules" | sed -n 's/^KO=//p')
+TLS_KO=$(echo "$modules" | sed -n 's/^TLS_KO=//p')
 
 # The SM4 cipher kTLS's SM4-GCM/CCM need (kmod/sm4): Debian's kernel lacks it.
 mkey=$( (echo "$kver"; dpkg-query -W -f '${Version}' linux-source-6.1; sha256sum "$repo/kmod/sm4/build.sh") |
@@ -160,8 +94,8 @@ if [ ! -f "$initrd" ]; then
 	find "$cache" -maxdepth 1 -name 'initramfs-*.cpio.gz' -mtime +0 -delete
 	mv "$initrd.tmp" "$initrd"
 fi
-echo "KO=$ko"
-echo "TLS_KO=$tls_ko"
+echo "KO=$KO"
+echo "TLS_KO=$TLS_KO"
 echo "BPF=$bpf"
 echo "SM4=$sm4"
 echo "SERVERS=$servers"

@@ -53,8 +53,9 @@ kver=$image
 # module BTF and the XDP object (clang, libbpf-dev, dwarves, libelf-dev, linux-source for
 # resolve_btfids and net/tls), the servers' TLS (libgnutls28-dev), the clients (dig, curl,
 # ip) and the benchmarks' references (bpftool, lighttpd, nginx-light, wrk; dnsperf against
-# NSD and Knot for bench:dns). dnspython: the zone compiler's tests read zones with its parser.
-pkgs="qemu-system-x86 busybox-static linux-headers-$kver dpkg-dev patch
+# NSD and Knot for bench:dns). dnspython: the zone compiler's tests read zones with its parser. kmod for
+# `kscript module` (depmod, modprobe, modinfo) in the guest.
+pkgs="qemu-system-x86 busybox-static linux-headers-$kver dpkg-dev patch kmod
 	clang llvm libbpf-dev bpftool dwarves libelf-dev linux-source-6.1
 	libgnutls28-dev bind9-dnsutils curl iproute2 lighttpd lighttpd-mod-openssl nginx-light wrk
 	dnsperf nsd knot python3-dnspython"

@@ -7,10 +7,13 @@
 import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { packageRoot } from "../common/paths.js";
+import { cacheRoot, packageRoot } from "../common/paths.js";
 
 const SCRIPTS = path.join(packageRoot, "vm");
-export const VM_CACHE = path.join(packageRoot, ".cache", "kernel");
+/** The VM's cache: kernel image, module builds, initramfs (never inside an installed package). */
+export const VM_CACHE = path.join(cacheRoot(), "kernel");
+/** How long the guest has to power off once its work is done; then qemu is stopped (a wedged CPU may never let it). */
+const POWER_OFF_GRACE_SECONDS = 60;
 /** The guest's CPUs (qemu -smp): benchmarks size their servers' workers by it. */
 export const VM_CPUS = 2;
 
@@ -75,6 +78,11 @@ export async function prepareVm(cache = VM_CACHE): Promise<VmImage & { seconds: 
   return { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")!, ko: built.get("KO")!, tlsKo: built.get("TLS_KO")!, servers: built.get("SERVERS")!, bpf: built.get("BPF")!, sm4: built.get("SM4")!, seconds };
 }
 
+/** The parameters a kscript.ko takes (its .modinfo's parmtype= entries). */
+export function moduleParams(ko: string): string[] {
+  return [...fs.readFileSync(ko).toString("latin1").matchAll(/parmtype=(\w+):/g)].map((m) => m[1]);
+}
+
 export interface BootOptions {
   /** A JavaScript file the guest runs with the host's Node once the module is loaded; none: a shell. */
   runner?: string;
@@ -86,6 +94,10 @@ export interface BootOptions {
   timeoutSeconds: number;
   /** Where the serial console goes: a file in `out`, or this terminal (interactive). */
   console: "file" | "terminal";
+  /** kscript.ko's parameters (name=value); false: boot without loading kscript.ko. */
+  module?: string[] | false;
+  /** A file in `out` the guest writes when its work is done: from then on qemu has a grace period to exit. */
+  doneFile?: string;
 }
 
 /** Boots the VM and resolves with qemu's exit status once the guest powers off. */
@@ -93,7 +105,8 @@ export function bootVm(image: VmImage, options: BootOptions): Promise<number> {
   fs.mkdirSync(options.out, { recursive: true });
   const runArgs = options.runner ? [options.runner, ...(options.runnerArgs ?? [])] : [];
   // The kernel command line carries the run; spaces inside an argument would split it.
-  for (const a of [...runArgs, options.cwd]) {
+  const params = options.module === false ? [] : (options.module ?? []);
+  for (const a of [...runArgs, ...params, options.cwd]) {
     if (/[\s,]/.test(a)) throw new Error(`the VM cannot pass '${a}': paths and arguments must not contain spaces or commas`);
   }
   const append = [
@@ -107,7 +120,8 @@ export function bootVm(image: VmImage, options: BootOptions): Promise<number> {
     "hung_task_panic=1",
     "sysctl.kernel.hung_task_timeout_secs=60",
     "sysctl.kernel.panic_on_rcu_stall=1",
-    `ks_ko=${image.ko}`,
+    `ks_ko=${options.module === false ? "" : image.ko}`,
+    `ks_params=${params.join(",")}`,
     `ks_node=${process.execPath}`,
     `ks_repo=${packageRoot}`,
     `ks_cwd=${options.cwd}`,
@@ -132,9 +146,21 @@ export function bootVm(image: VmImage, options: BootOptions): Promise<number> {
   };
   const signals: NodeJS.Signals[] = ["SIGTERM", "SIGHUP", "SIGINT"];
   for (const s of signals) process.on(s, stop);
+  // Work done but no power-off: qemu is told to stop (SIGTERM through timeout), whatever the guest's state.
+  let doneAt: number | undefined;
+  const poll = setInterval(() => {
+    if (options.doneFile === undefined) return;
+    if (doneAt === undefined && fs.existsSync(path.join(options.out, options.doneFile))) doneAt = performance.now();
+    if (doneAt !== undefined && performance.now() - doneAt > POWER_OFF_GRACE_SECONDS * 1000) {
+      process.stderr.write(`kscript: the guest did not power off within ${POWER_OFF_GRACE_SECONDS} s of finishing; stopping qemu\n`);
+      child.kill("SIGTERM");
+      clearInterval(poll);
+    }
+  }, 1000);
   return new Promise((resolve, reject) => {
     child.on("error", reject);
     child.on("exit", (code, signal) => {
+      clearInterval(poll);
       for (const s of signals) process.off(s, stop);
       if (consoleFile !== undefined) fs.closeSync(consoleFile);
       resolve(code ?? (signal ? 128 : 1));

@@ -1,16 +1,16 @@
 #!/bin/sh
 # Build kscript's tls.ko: Linux 6.1's net/tls from Debian's linux-source-6.1
-# (extracted once into kmod/tls/linux/, git-ignored), tls-lua.patch applied,
-# plus tls_lua.c, against the headers of the kernel under test, linked to
-# kscript.ko's exports.
-# Usage: build.sh KDIR KSCRIPT_SYMVERS OUT.ko
+# (extracted once into SRC, default kmod/tls/linux/, git-ignored),
+# tls-lua.patch applied, plus tls_lua.c, against the headers of the kernel
+# under test, linked to kscript.ko's exports.
+# Usage: build.sh KDIR KSCRIPT_SYMVERS OUT.ko [SRC]
 set -eu
 kdir=$1
 symvers=$2
 out=$3
 here=$(cd "$(dirname "$0")" && pwd)
 tarball=/usr/src/linux-source-6.1.tar.xz
-src=$here/linux
+src=${4:-$here/linux}
 
 [ -f "$tarball" ] || { echo "tls/build.sh: $tarball missing (apt-get install linux-source-6.1)" >&2; exit 1; }
 stamp=$(dpkg-query -W -f '${Version}' linux-source-6.1)

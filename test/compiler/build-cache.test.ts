@@ -7,7 +7,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { cacheRoot, readCachedBuild } from "../../compiler/build-cache.js";
+import { readCachedBuild } from "../../compiler/build-cache.js";
 import { buildHook } from "../../runtime/testing.js";
 
 function project(): { dir: string; entry: string; cache: string } {
@@ -68,12 +68,5 @@ describe("build cache", () => {
     expect(readable.lua).not.toBe(small.lua);
     expect(readCachedBuild({ ...request(entry), minify: false }, cache)?.lua).toBe(readable.lua);
     expect(readCachedBuild(request(entry), cache)?.lua).toBe(small.lua);
-  });
-
-  it("lives in $KSCRIPT_CACHE_DIR, else $XDG_CACHE_HOME/kscript, else ~/.cache/kscript", () => {
-    expect(cacheRoot({ KSCRIPT_CACHE_DIR: "/tmp/x", XDG_CACHE_HOME: "/var/c" })).toBe("/tmp/x");
-    expect(cacheRoot({ XDG_CACHE_HOME: "/var/c" })).toBe("/var/c/kscript");
-    expect(cacheRoot({ XDG_CACHE_HOME: "relative" })).toBe(path.join(os.homedir(), ".cache", "kscript"));
-    expect(cacheRoot({})).toBe(path.join(os.homedir(), ".cache", "kscript"));
   });
 });

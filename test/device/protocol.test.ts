@@ -110,6 +110,6 @@ describe("client errors", () => {
     })();
     expect(err).toBeInstanceOf(KscriptError);
     expect((err as KscriptError).code).toBe("ENOENT");
-    expect((err as KscriptError).message).toBe("kscript module not loaded: run `kscript vm` or insmod kmod/kscript.ko");
+    expect((err as KscriptError).message).toBe("kscript module not loaded: kscript module load loads it (kscript doctor: what this machine lacks), or try hooks in kscript vm");
   });
 });

@@ -9,11 +9,11 @@
  * reason, or fail with KSCRIPT_REQUIRE_KERNEL=1 (CI).
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../../common/paths.js";
-import { VM_CACHE, VmUnavailable, prepareVm, type VmImage } from "../../vm/vm.js";
-import type { Plan } from "./guest/suites.js";
+import { VM_CACHE, VmUnavailable, prepareVm, readInitLog, type VmImage } from "../../vm/vm.js";
+import type { Plan, SuiteStatus } from "./guest/suites.js";
 
 /** Kernel log lines that fail any kernel test: the module must never oops, warn or leak a BUG. */
 export const BAD_KERNEL_LOG = /Oops|BUG:|WARNING:|kernel BUG|general protection|Call Trace|Kernel panic|stack-protector|RIP: 0010/;
@@ -23,8 +23,14 @@ export const ALLOWED_TAINT = 4096 | 8192;
 const bin = path.join(packageRoot, "bin", "kscript.js");
 /** The host stops a VM that shows no progress (console output, files in its share) for this long. */
 const HOST_IDLE_SECONDS = 600;
+/** A lane's whole run (the idle limit above is what stops a stuck one; this only bounds `kscript vm`). */
+const LANE_TIMEOUT_SECONDS = 6 * 3600;
 
-export type Lane = "a" | "b" | "c";
+/**
+ * a, b, c: a VM with the repository's kscript.ko loaded, running its suites in turn. h: the host suite's VM,
+ * booted without kscript.ko by an installed SDK's `kscript vm -- …`, the guest acting as a host (one suite).
+ */
+export type Lane = "a" | "b" | "c" | "h";
 
 /** What a suite's host-side preparation gets. */
 export interface HostContext {
@@ -42,8 +48,11 @@ export interface HostContext {
 export interface Suite {
   name: string;
   lane: Lane;
-  /** Builds what the suite needs on the host and returns the shell script the guest runs, and where. */
-  prepare(ctx: HostContext): Promise<{ cwd: string; script: string }>;
+  /**
+   * Builds what the suite needs on the host and returns the shell script the guest runs, and where; for lane
+   * h, also the `kscript` command that boots the VM.
+   */
+  prepare(ctx: HostContext): Promise<{ cwd: string; script: string; vm?: string }>;
 }
 
 /**
@@ -146,7 +155,7 @@ const seconds = (t0: number) => `${((performance.now() - t0) / 1000).toFixed(1)}
  * `kscript vm` where to put its share, so its results land in `dir`. Resolves with that share.
  */
 function bootLane(lane: Lane, dir: string, js: string, planFile: string, log: (line: string) => void): Promise<string> {
-  const child: ChildProcess = spawn(process.execPath, [bin, "vm", packageRoot], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, TMPDIR: dir } });
+  const child: ChildProcess = spawn(process.execPath, [bin, "vm", packageRoot, "--timeout", String(LANE_TIMEOUT_SECONDS)], { stdio: ["pipe", "pipe", "pipe"], env: { ...process.env, TMPDIR: dir } });
   const t0 = performance.now();
   let output = "";
   let reported = 0;
@@ -194,6 +203,45 @@ function bootLane(lane: Lane, dir: string, js: string, planFile: string, log: (l
   });
 }
 
+/**
+ * Boots lane h: `VM vm --no-module CWD -- sh SCRIPT` (an installed SDK's kscript), and files its output and exit
+ * status as the guest runner files a suite's (SUITE/log, SUITE/status.json in the share), so the suite is
+ * judged as the others are. What it left behind: kscript.ko still loaded at power-off.
+ */
+function bootHostLane(dir: string, suite: { name: string; cwd: string; script: string; vm: string }, log: (line: string) => void): Promise<string> {
+  const script = path.join(dir, "script.sh");
+  writeFileSync(script, suite.script);
+  // One stream, so that each command's messages stay before its `[status N]`.
+  const t0 = performance.now();
+  const child = spawn(suite.vm, ["vm", suite.cwd, "--no-module", "--timeout", String(LANE_TIMEOUT_SECONDS), "--", "sh", "-c", `exec sh ${script} 2>&1`], {
+    stdio: ["ignore", "pipe", "pipe"],
+    // The repository's cache: the installed SDK boots the same image the other lanes use (its own default
+    // would be ~/.cache/kscript, provisioned and built again).
+    env: { ...process.env, TMPDIR: dir, KSCRIPT_CACHE_DIR: path.join(packageRoot, ".cache") },
+  });
+  let output = "";
+  child.stdout!.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr!.on("data", (d: Buffer) => (output += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (status) => {
+      const share = readdirSync(dir).find((f) => f.startsWith("kscript-vm-"));
+      if (share === undefined) return reject(new Error(`lane h: kscript vm made no share:\n${output}`));
+      const out = path.join(dir, share);
+      const suiteDir = path.join(out, suite.name);
+      mkdirSync(suiteDir, { recursive: true });
+      writeFileSync(path.join(suiteDir, "log"), output);
+      const consoleLog = path.join(out, "console.log");
+      writeFileSync(path.join(dir, "console.log"), existsSync(consoleLog) ? readFileSync(consoleLog, "utf8").replace(/\r/g, "") : "");
+      const leftLoaded = readInitLog(out).has("left-loaded");
+      const result: SuiteStatus = { name: suite.name, status, seconds: (performance.now() - t0) / 1000, cleared: leftLoaded ? ["kscript.ko (still loaded at power-off)"] : [] };
+      writeFileSync(path.join(suiteDir, "status.json"), JSON.stringify(result) + "\n");
+      log(`lane h: ${suite.name}: exit ${status} in ${seconds(t0)}`);
+      resolve(out);
+    });
+  });
+}
+
 /** The whole session; writes `session.json` in `dir` when done, whatever happened. */
 export async function runSession(dir: string, suites: readonly Suite[], log: (line: string) => void): Promise<void> {
   const file: SessionFile = { lanes: {}, suites: Object.fromEntries(suites.map((s) => [s.name, s.lane])) };
@@ -228,6 +276,12 @@ export async function runSession(dir: string, suites: readonly Suite[], log: (li
       lanes.map(async (lane) => {
         const laneDir = path.join(dir, `lane-${lane}`);
         mkdirSync(laneDir);
+        if (lane === "h") {
+          const own = prepared.filter((p) => p.suite.lane === "h");
+          if (own.length !== 1 || own[0].vm === undefined) throw new Error("lane h runs one suite, booted by the kscript its prepare names (vm)");
+          file.lanes[lane] = await bootHostLane(laneDir, { name: own[0].suite.name, cwd: own[0].cwd, script: own[0].script, vm: own[0].vm }, log);
+          return;
+        }
         const plan: Plan = {
           repo: packageRoot,
           suites: prepared.filter((p) => p.suite.lane === lane).map((p) => ({ name: p.suite.name, cwd: p.cwd, script: p.script })),

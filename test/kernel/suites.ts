@@ -1,7 +1,11 @@
-/** Every kernel suite, each in the lane (VM) it runs in: lanes a and b balanced; c, the hostile suite and the fuzzer. */
+/**
+ * Every kernel suite, each in the lane (VM) it runs in: lanes a and b balanced; c, the hostile suite and the
+ * fuzzer; h, the host suite (its own VM, booted without kscript.ko).
+ */
 import type { Suite } from "./session.js";
 import { cliSuite, errorsSuite, int64Suite, limitsSuite, templateSuites } from "./cli.suite.js";
 import { fuzzSuite } from "./fuzz.suite.js";
+import { hostSuite } from "./host.suite.js";
 import { hostileSuite } from "./hostile.suite.js";
 import { ktlsSuite } from "./ktls.suite.js";
 import { sm4Suite } from "./sm4.suite.js";
@@ -9,7 +13,7 @@ import { ulpSuite } from "./ulp.suite.js";
 import { vmSuite } from "./vm.suite.js";
 import { xdpSuite } from "./xdp.suite.js";
 
-export const ALL_SUITES: Suite[] = [vmSuite, cliSuite, limitsSuite, ulpSuite, ...templateSuites, xdpSuite, ktlsSuite, hostileSuite, fuzzSuite, int64Suite, errorsSuite, sm4Suite];
+export const ALL_SUITES: Suite[] = [vmSuite, cliSuite, limitsSuite, ulpSuite, ...templateSuites, xdpSuite, ktlsSuite, hostileSuite, fuzzSuite, int64Suite, errorsSuite, sm4Suite, hostSuite];
 
 /**
  * The suites this run boots for: all of them, or those KSCRIPT_SUITES names (comma-separated; a name ending in

@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { dnsCommand } from "../../cli/dns.js";
-import { rcu } from "../../cli/kernel.js";
+import { rcu } from "../../cli/device.js";
 import { compileZone } from "../../zone/index.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-dns-"));

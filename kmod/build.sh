@@ -1,0 +1,132 @@
+#!/bin/sh
+# Build kscript.ko, with module BTF, and kscript's tls.ko against the kernel
+# headers KDIR, each cached in CACHE under a key of its inputs. BTF is the
+# kernel's own BTF: /sys/kernel/btf/vmlinux of the running kernel, or its
+# vmlinuz, which scripts/extract-vmlinux unpacks. Used by `kscript module
+# build` (the running kernel) and vm/build.sh (the VM's kernel).
+# Usage: build.sh KDIR BTF CACHE [OUT]. Prints KO=, SYMVERS= and TLS_KO= lines
+# (with OUT, also copies kscript.ko and tls.ko there: DKMS's build, dkms.conf);
+# each step that takes time says so on stderr.
+set -eu
+kdir=$1
+btf=$2
+cache=$3
+out=${4:-}
+here=$(cd "$(dirname "$0")" && pwd)
+tarball=/usr/src/linux-source-6.1.tar.xz
+mkdir -p "$cache"
+step() {
+	echo "kscript: $*" >&2
+}
+
+# Concurrent builds share the cache: one builder at a time.
+exec 8>"$cache/kmod.lock"
+flock 8
+
+[ -f "$kdir/Makefile" ] || { echo "build.sh: no kernel headers at $kdir" >&2; exit 1; }
+kver=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' "$kdir/include/generated/utsrelease.h" 2>/dev/null)
+[ -n "$kver" ] || { echo "build.sh: $kdir has no include/generated/utsrelease.h (not a prepared kernel build dir)" >&2; exit 1; }
+[ -f "$tarball" ] || { echo "build.sh: $tarball missing (apt-get install linux-source-6.1)" >&2; exit 1; }
+[ -f "$btf" ] || { echo "build.sh: no kernel BTF or image at $btf" >&2; exit 1; }
+
+lua="$cache/lua-5.3.6"
+if [ ! -f "$lua/.verified" ]; then
+	step "fetching Lua 5.3.6 (Debian's lua5.3 source package)"
+fi
+sh "$here/lua/fetch.sh" "$lua" "$cache/downloads"
+
+# Module BTF (the XDP hook's kfuncs need it): kbuild makes it only with vmlinux and resolve_btfids in
+# the kbuild dir, which Debian's headers lack. A private copy of the headers dir gets both: vmlinux
+# (the raw BTF from sysfs, or extracted from the kernel image), resolve_btfids built from linux-source-6.1.
+bkey=$( (echo "$kver $kdir"; sha256sum "$btf" | cut -c1-64) | sha256sum | cut -c1-16)
+kbuild="$cache/kbuild-$kver-$bkey"
+if [ ! -f "$kbuild/.done" ]; then
+	step "preparing $kdir with vmlinux and resolve_btfids (linux-source-6.1)"
+	rm -rf "$kbuild"
+	mkdir -p "$kbuild/tools/objtool" "$kbuild/tools/bpf/resolve_btfids"
+	# Links to the headers' own entries: an external module's build writes nothing there, and a copy
+	# costs minutes on a slow disk (the VM's 9p share).
+	for e in $(ls -A "$kdir"); do
+		[ "$e" = tools ] || ln -s "$(readlink -f "$kdir/$e")" "$kbuild/$e"
+	done
+	ln -s "$(readlink -f "$kdir/tools")/objtool/objtool" "$kbuild/tools/objtool/objtool"
+	src=$(mktemp -d)
+	step "extracting resolve_btfids' sources from $tarball"
+	# What resolve_btfids' build reads (6 MB; all of tools/ would be far more for a guest's tmpfs).
+	tar -xJf "$tarball" -C "$src" --wildcards \
+		'linux-source-6.1/tools/bpf/*' 'linux-source-6.1/tools/lib/*' \
+		'linux-source-6.1/tools/include/*' 'linux-source-6.1/tools/build/*' \
+		'linux-source-6.1/tools/scripts/*' 'linux-source-6.1/tools/arch/x86/*' \
+		'linux-source-6.1/scripts/extract-vmlinux' 'linux-source-6.1/scripts/bpf_doc.py' \
+		'linux-source-6.1/include/uapi/linux/bpf.h'
+	step "building resolve_btfids (with libbpf)"
+	make -C "$src/linux-source-6.1/tools/bpf/resolve_btfids" -j"$(nproc)" \
+		>"$cache/resolve_btfids.log" 2>&1 ||
+		{ cat "$cache/resolve_btfids.log" >&2; rm -rf "$src"; exit 1; }
+	cp "$src/linux-source-6.1/tools/bpf/resolve_btfids/resolve_btfids" \
+		"$kbuild/tools/bpf/resolve_btfids/"
+	case $btf in
+	/sys/*) cp "$btf" "$kbuild/vmlinux" ;;
+	*)
+		step "extracting vmlinux from $btf"
+		sh "$src/linux-source-6.1/scripts/extract-vmlinux" "$btf" >"$kbuild/vmlinux"
+		;;
+	esac
+	rm -rf "$src"
+	touch "$kbuild/.done"
+fi
+
+# The module: key = the kmod sources (Lua's are pinned by fetch.sh's sha256) + the kbuild dir.
+key=$( (echo "$kbuild"; cd "$here" &&
+	find Makefile core generated lua -path lua/lua-5.3.6 -prune -o -type f \
+		\( -name '*.[chS]' -o -name Makefile -o -name '*.sh' \) -print |
+	LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
+ko="$cache/kscript-$key.ko"
+# Module.symvers beside it: what tls.ko links against.
+symvers="$cache/kscript-$key.symvers"
+if [ ! -f "$ko" ] || [ ! -f "$symvers" ]; then
+	step "building kscript.ko against $kdir"
+	build="$cache/build-$key"
+	rm -rf "$build"
+	mkdir -p "$build/lua"
+	(cd "$here" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='lua-5.3.6' \
+		--exclude='.*.cmd' --exclude='*.mod*' Makefile core generated lua) |
+		tar -xf - -C "$build"
+	cp -a "$lua" "$build/lua/lua-5.3.6"
+	start=$(date +%s)
+	make -C "$kbuild" M="$build" -j"$(nproc)" modules >"$build/build.log" 2>&1 ||
+		{ cat "$build/build.log" >&2; exit 1; }
+	if grep -E 'warning|error' "$build/build.log" >&2; then
+		echo "build.sh: the module must build without warnings" >&2
+		exit 1
+	fi
+	readelf -S "$build/kscript.ko" | grep -q '\.BTF ' ||
+		{ echo "build.sh: kscript.ko has no BTF (the XDP kfuncs need it)" >&2; exit 1; }
+	step "kscript.ko built in $(( $(date +%s) - start )) s"
+	cp "$build/kscript.ko" "$ko.tmp"
+	cp "$build/Module.symvers" "$symvers"
+	# Builds unused for a day go (a concurrent run may still boot a recent one).
+	find "$cache" -maxdepth 1 -name 'kscript-*.ko' -mtime +0 -delete
+	find "$cache" -maxdepth 1 -name 'kscript-*.symvers' -mtime +0 -delete
+	mv "$ko.tmp" "$ko"
+	rm -rf "$build"
+fi
+
+# kscript's tls.ko (tls/): key = its sources, linux-source's version, kscript.ko's exports, the headers.
+tkey=$( (echo "$kver $kdir"; dpkg-query -W -f '${Version}' linux-source-6.1; cat "$symvers"
+	cd "$here/tls" && LC_ALL=C ls ./*.c ./*.h ./*.patch ./*.sh ../core/hook.h | xargs sha256sum) |
+	sha256sum | cut -c1-16)
+tls_ko="$cache/tls-$tkey.ko"
+if [ ! -f "$tls_ko" ]; then
+	step "building kscript's tls.ko (Linux 6.1's net/tls with the recv hook)"
+	sh "$here/tls/build.sh" "$kdir" "$symvers" "$tls_ko" "$cache/tls-linux"
+	find "$cache" -maxdepth 1 -name 'tls-*.ko' -mtime +0 -delete
+fi
+if [ -n "$out" ]; then
+	mkdir -p "$out"
+	cp "$ko" "$out/kscript.ko"
+	cp "$tls_ko" "$out/tls.ko"
+fi
+echo "KO=$ko"
+echo "SYMVERS=$symvers"
+echo "TLS_KO=$tls_ko"
