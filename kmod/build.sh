@@ -96,10 +96,7 @@ if [ ! -f "$ko" ] || [ ! -f "$symvers" ]; then
 	start=$(date +%s)
 	make -C "$kbuild" M="$build" -j"$(nproc)" modules >"$build/build.log" 2>&1 ||
 		{ cat "$build/build.log" >&2; exit 1; }
-	if grep -E 'warning|error' "$build/build.log" >&2; then
-		echo "build.sh: the module must build without warnings" >&2
-		exit 1
-	fi
+	"$here/check-build-log.sh" "$build/build.log" "build.sh: kscript.ko" || exit 1
 	readelf -S "$build/kscript.ko" | grep -q '\.BTF ' ||
 		{ echo "build.sh: kscript.ko has no BTF (the XDP kfuncs need it)" >&2; exit 1; }
 	step "kscript.ko built in $(( $(date +%s) - start )) s"

@@ -34,9 +34,6 @@ cp "$src/crypto/sm4.c" "$src/crypto/sm4_generic.c" "$build/"
 echo 'obj-m := sm4.o sm4_generic.o' >"$build/Kbuild"
 make -C "$kdir" M="$build" -j"$(nproc)" modules >"$build/build.log" 2>&1 ||
 	{ cat "$build/build.log" >&2; exit 1; }
-if grep -E 'warning|error' "$build/build.log" >&2; then
-	echo "sm4/build.sh: the SM4 modules must build without warnings" >&2
-	exit 1
-fi
+"$here/../check-build-log.sh" "$build/build.log" "sm4/build.sh: the SM4 modules" || exit 1
 mkdir -p "$out"
 cp "$build/sm4.ko" "$build/sm4_generic.ko" "$out/"

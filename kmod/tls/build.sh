@@ -32,10 +32,7 @@ start=$(date +%s)
 make -C "$kdir" M="$build/net/tls" KBUILD_EXTRA_SYMBOLS="$symvers" \
 	-j"$(nproc)" modules >"$build/build.log" 2>&1 ||
 	{ cat "$build/build.log" >&2; exit 1; }
-if grep -E 'warning|error' "$build/build.log" >&2; then
-	echo "tls/build.sh: tls.ko must build without warnings" >&2
-	exit 1
-fi
+"$here/../check-build-log.sh" "$build/build.log" "tls/build.sh: tls.ko" || exit 1
 echo "tls.ko built in $(( $(date +%s) - start )) s" >&2
 cp "$build/net/tls/tls.ko" "$out.tmp"
 mv "$out.tmp" "$out"
