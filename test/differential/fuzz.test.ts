@@ -1,26 +1,26 @@
 /**
  * The differential fuzzer: generated programs must print the same in the emulator and in Debian's lua5.3
- * with the dialect applied. The fast suite runs a fixed seed; `npm run fuzz -- --seed N --count M` (fuzz.mjs)
- * runs more through FUZZ_SEEDS / FUZZ_COUNT.
+ * with the dialect applied. The fast suite runs a fixed stream; `npm run fuzz -- --stream N --count M` (fuzz.mjs)
+ * runs more through FUZZ_STREAMS / FUZZ_COUNT.
  */
 import { describe, expect, test } from "vitest";
 import { BASE_FUNCTIONS, LIBRARIES } from "../../common/dialect.js";
 import { generate } from "./generate.js";
 import { chunk, compare, emulator, lua53, report } from "./programs.js";
 
-const seeds = (process.env.FUZZ_SEEDS ?? "1").split(",").map(Number);
+const streams = (process.env.FUZZ_STREAMS ?? "1").split(",").map(Number);
 const count = Number(process.env.FUZZ_COUNT ?? 2000);
 const BATCH = 250;
 
-describe.each(seeds)("seed %i", (seed) => {
-  const programs = Array.from({ length: count }, (_, i) => generate(seed, i));
+describe.each(streams)("stream %i", (stream) => {
+  const programs = Array.from({ length: count }, (_, i) => generate(stream, i));
 
   test(`${count} programs print the same in the emulator and in lua5.3`, { timeout: 3_600_000 }, () => {
     const lines: string[] = [];
     for (let at = 0; at < programs.length; at += BATCH) {
       for (const d of compare(programs.slice(at, at + BATCH), [emulator, lua53])) lines.push(report(d));
     }
-    console.log(`seed ${seed}: ${programs.length} programs, ${lines.length} differences`);
+    console.log(`stream ${stream}: ${programs.length} programs, ${lines.length} differences`);
     expect(lines, lines.join("\n")).toEqual([]);
   });
 

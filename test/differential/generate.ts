@@ -1,13 +1,13 @@
 /**
- * Seeded generator of integer-only kscript-dialect programs. A program is a list of Lua statements (each
- * self-contained, so the shrinker can drop any of them) that append rendered values to `out`; the runner
+ * Generator of integer-only kscript-dialect programs, each from a numbered random stream and an index. A program
+ * is a list of Lua statements (each self-contained, so the shrinker can drop any of them) that append rendered values to `out`; the runner
  * (programs.ts) wraps it into a chunk that returns one printable line. Every program terminates quickly and
  * its result is defined by Lua 5.3 itself: no iteration order of `pairs`, no `#` of a table with holes, no
  * sort with an inconsistent comparator, no floats, no string-to-number coercion (runtime/README.md lists
  * these dialect rules).
  */
 export interface Program {
-  seed: number;
+  stream: number;
   index: number;
   statements: string[];
 }
@@ -15,8 +15,8 @@ export interface Program {
 /** xorshift-style PRNG over 32 bits: fast, and the same sequence on every machine. */
 class Rng {
   private s: number;
-  constructor(seed: number) {
-    this.s = seed >>> 0 || 0x9e3779b9;
+  constructor(stream: number) {
+    this.s = stream >>> 0 || 0x9e3779b9;
   }
   next(): number {
     let x = this.s;
@@ -364,9 +364,9 @@ class Gen {
   }
 }
 
-export function generate(seed: number, index: number): Program {
-  const r = new Rng((seed * 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
+export function generate(stream: number, index: number): Program {
+  const r = new Rng((stream * 0x9e3779b1) ^ Math.imul(index + 1, 0x85ebca6b));
   const g = new Gen(r);
   const statements = Array.from({ length: 2 + r.int(7) }, () => g.statement());
-  return { seed, index, statements };
+  return { stream, index, statements };
 }

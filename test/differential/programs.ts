@@ -122,5 +122,5 @@ export function compare(programs: readonly Program[], backends: readonly Program
 /** One line per difference: how to regenerate it, the Lua that shows it, and what each backend printed. */
 export function report(d: Difference): string {
   const outcomes = Object.entries(d.results).map(([name, r]) => `${name}: ${r}`).join(" ;; ");
-  return `seed ${d.program.seed} #${d.program.index}: ${d.reproducer} --> ${outcomes}`;
+  return `stream ${d.program.stream} #${d.program.index}: ${d.reproducer} --> ${outcomes}`;
 }

@@ -1,6 +1,6 @@
 /**
- * The differential fuzzer against kscript.ko (fuzz/): the fast suite's programs (test/differential, seed 1,
- * 2,000 programs; FUZZ_SEEDS / FUZZ_COUNT for more) run in the emulator on the host, and in the real module in
+ * The differential fuzzer against kscript.ko (fuzz/): the fast suite's programs (test/differential, stream 1,
+ * 2,000 programs; FUZZ_STREAMS / FUZZ_COUNT for more) run in the emulator on the host, and in the real module in
  * the guest, which compares each printed line. Lane c, after the hostile suite.
  */
 import fs from "node:fs";
@@ -11,7 +11,7 @@ import { chunk, emulator } from "../differential/programs.js";
 import type { FuzzInput } from "./fuzz/kernel.js";
 import type { Suite } from "./session.js";
 
-export const FUZZ_SEEDS = (process.env.FUZZ_SEEDS ?? "1").split(",").map(Number);
+export const FUZZ_STREAMS = (process.env.FUZZ_STREAMS ?? "1").split(",").map(Number);
 export const FUZZ_COUNT = Number(process.env.FUZZ_COUNT ?? 2000);
 
 export const fuzzSuite: Suite = {
@@ -19,7 +19,7 @@ export const fuzzSuite: Suite = {
   lane: "c",
   async prepare({ js, work }) {
     const input: FuzzInput = {
-      seeds: FUZZ_SEEDS.map((seed) => ({ seed, emulator: emulator.run(Array.from({ length: FUZZ_COUNT }, (_, i) => chunk(generate(seed, i).statements))) })),
+      streams: FUZZ_STREAMS.map((stream) => ({ stream, emulator: emulator.run(Array.from({ length: FUZZ_COUNT }, (_, i) => chunk(generate(stream, i).statements))) })),
     };
     const file = path.join(work, "fuzz-input.json");
     fs.writeFileSync(file, JSON.stringify(input));

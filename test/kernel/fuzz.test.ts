@@ -8,7 +8,7 @@ import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BUDGET_CASES, emulatorOutcome } from "../differential/budget.js";
 import type { FuzzReport } from "./fuzz/kernel.js";
-import { FUZZ_COUNT, FUZZ_SEEDS, fuzzSuite } from "./fuzz.suite.js";
+import { FUZZ_COUNT, FUZZ_STREAMS, fuzzSuite } from "./fuzz.suite.js";
 import { SESSION_WAIT_MS, ran, suiteRun } from "./results.js";
 
 let run: { report: FuzzReport } | { skip: string } | undefined;
@@ -17,16 +17,16 @@ beforeAll(async () => {
   const suite = await suiteRun(fuzzSuite.name);
   if ("skip" in suite) return void (run = suite);
   const file = path.join(suite.dir, "fuzz-report.json");
-  const report = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as FuzzReport) : { seeds: [], budget: {} };
+  const report = existsSync(file) ? (JSON.parse(readFileSync(file, "utf8")) as FuzzReport) : { streams: [], budget: {} };
   run = { report };
-  const rows = report.seeds.map((s) => `  seed ${s.seed}: ${s.programs} programs, ${s.differences.length} differences emulator↔kernel (${s.seconds.toFixed(0)} s)`);
+  const rows = report.streams.map((s) => `  stream ${s.stream}: ${s.programs} programs, ${s.differences.length} differences emulator↔kernel (${s.seconds.toFixed(0)} s)`);
   console.log(`differential fuzzer in the kernel (logs in ${suite.dir}):\n${rows.join("\n")}`);
 }, SESSION_WAIT_MS);
 
-describe.each(FUZZ_SEEDS)("seed %i in kscript.ko", (seed) => {
+describe.each(FUZZ_STREAMS)("stream %i in kscript.ko", (stream) => {
   it(`${FUZZ_COUNT} programs print the same in the kernel as in the emulator`, ({ skip }) => {
-    const s = ran(run, skip).report.seeds.find((x) => x.seed === seed);
-    expect(s, `seed ${seed} did not report (the guest panicked or was stopped?)`).toBeDefined();
+    const s = ran(run, skip).report.streams.find((x) => x.stream === stream);
+    expect(s, `stream ${stream} did not report (the guest panicked or was stopped?)`).toBeDefined();
     expect(s!.programs).toBe(FUZZ_COUNT);
     expect(s!.differences, s!.differences.join("\n")).toEqual([]);
   });

@@ -15,11 +15,11 @@ import type { ProgramBackend } from "../../differential/programs.js";
 export const FUZZ_PARAMETERS = { insn_limit: 1_000_000, mem_limit: 1 << 20, time_limit_ms: 12_000 };
 
 export interface FuzzInput {
-  seeds: { seed: number; emulator: string[] }[];
+  streams: { stream: number; emulator: string[] }[];
 }
 
 export interface FuzzReport {
-  seeds: { seed: number; programs: number; differences: string[]; seconds: number }[];
+  streams: { stream: number; programs: number; differences: string[]; seconds: number }[];
   budget: Record<string, BudgetOutcome>;
 }
 
