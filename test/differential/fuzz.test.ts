@@ -1,7 +1,7 @@
 /**
  * The differential fuzzer: generated programs must print the same in the emulator and in Debian's lua5.3
- * with the dialect applied. The fast suite runs a fixed stream; `npm run fuzz -- --stream N --count M` (fuzz.mjs)
- * runs more through FUZZ_STREAMS / FUZZ_COUNT.
+ * with the dialect applied. The suites run a fixed stream (`npm test` 2,000 programs, `npm run test:fast` 1,000);
+ * `npm run fuzz -- --stream N --count M` (fuzz.mjs) runs more through FUZZ_STREAMS / FUZZ_COUNT.
  */
 import { describe, expect, test } from "vitest";
 import { BASE_FUNCTIONS, LIBRARIES } from "../../common/dialect.js";

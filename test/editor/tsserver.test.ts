@@ -1,14 +1,15 @@
 /**
  * kscript's checks in the editor: a real tsserver process, driven over its protocol as VS Code drives it, in a
  * project whose tsconfig only extends the SDK's base config. The diagnostics must be those `kscript check`
- * prints (code, message, line, column), and a code fix must leave nothing to report at its spot.
+ * prints (code, message, line, column), and a code fix must leave nothing to report at its spot. `kscript
+ * check` is asked in-process, through the builder the command runs (test/compiler/cli.test.ts runs the command).
  */
-import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { packageRoot } from "../../common/paths.js";
+import { Builder } from "../../compiler/build.js";
+import { loadProject } from "../../compiler/project.js";
 import { sdkProject } from "../helpers/sdk-project.js";
 import { TsServer, type CodeFix, type Location, type ServerDiagnostic } from "../helpers/tsserver.js";
 
@@ -48,9 +49,7 @@ describe("the language-service plugin in tsserver", () => {
   const diagnostics = () => server.request<ServerDiagnostic[]>("semanticDiagnosticsSync", { file });
 
   it("reports what kscript check reports, with the same codes, messages and places", async () => {
-    const check = spawnSync(process.execPath, [path.join(packageRoot, "bin", "kscript.js"), "check", "--json"], { cwd: dir, encoding: "utf8" });
-    const all = (JSON.parse(check.stdout) as { diagnostics: { file: string; code: string; message: string; line: number; column: number }[] }).diagnostics;
-    const expected = all.filter((d) => d.file === file);
+    const expected = kscriptCheck(dir).filter((d) => d.file === file);
     expect(expected.map((d) => d.code).sort()).toEqual(["KS1003", "KS1005"]);
     const found = (await diagnostics()).filter((d) => d.source === "kscript");
     expect(found.map((d) => ({ code: `KS${d.code}`, message: d.text, line: d.start.line, column: d.start.offset })).sort((a, b) => a.line - b.line)).toEqual(
@@ -65,8 +64,7 @@ describe("the language-service plugin in tsserver", () => {
     const refuse = path.join(dir, "src", "refuse.ts");
     await server.request("open", { file: refuse, projectRootPath: dir });
     const found = (await server.request<ServerDiagnostic[]>("semanticDiagnosticsSync", { file: refuse })).filter((d) => d.source === "kscript");
-    const check = spawnSync(process.execPath, [path.join(packageRoot, "bin", "kscript.js"), "check", "--json"], { cwd: dir, encoding: "utf8" });
-    const expected = (JSON.parse(check.stdout) as { diagnostics: { file: string; code: string; message: string }[] }).diagnostics.filter((d) => d.file === refuse);
+    const expected = kscriptCheck(dir).filter((d) => d.file === refuse);
     expect(expected.map((d) => d.code)).toEqual(["KS1019"]);
     expect(found.map((d) => ({ code: `KS${d.code}`, message: d.text }))).toEqual(expected.map(({ code, message }) => ({ code, message })));
   });
@@ -115,12 +113,16 @@ describe("the language-service plugin in tsserver", () => {
     expect(text).toContain('import { idiv, ipow } from "kscript/int";\n');
     expect(text).toContain("size = ipow(size, 2);");
     fs.writeFileSync(file, text);
-    const check = spawnSync(process.execPath, [path.join(packageRoot, "bin", "kscript.js"), "check", "--json"], { cwd: dir, encoding: "utf8" });
-    const reported = (JSON.parse(check.stdout) as { diagnostics: { file: string; code: string }[] }).diagnostics;
+    const reported = kscriptCheck(dir);
     expect(reported.map((d) => d.code)).toEqual(["KS1019"]);
     expect(reported.filter((d) => d.file === file)).toEqual([]);
   });
 });
+
+/** What `kscript check` reports for the project in dir. */
+function kscriptCheck(dir: string) {
+  return new Builder(loadProject(dir)).build({ write: false, checkOnly: true }).diagnostics;
+}
 
 /** The text after applying text changes given in document order, as tsserver's updateOpen takes them. */
 function applied(text: string, changes: { start: Location; end: Location; newText: string }[]): string {
