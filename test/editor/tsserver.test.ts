@@ -53,7 +53,7 @@ describe("the language-service plugin in tsserver", () => {
     expect(expected.map((d) => d.code).sort()).toEqual(["KS1003", "KS1005"]);
     const found = (await diagnostics()).filter((d) => d.source === "kscript");
     expect(found.map((d) => ({ code: `KS${d.code}`, message: d.text, line: d.start.line, column: d.start.offset })).sort((a, b) => a.line - b.line)).toEqual(
-      expected.map(({ code, message, line, column }) => ({ code, message, line, column })).sort((a, b) => a.line - b.line),
+      expected.map(({ code, message, line, column }) => ({ code, message, line, column })).sort((a, b) => a.line! - b.line!),
     );
     // The operator is underlined, as TypeScript underlines an offending token.
     const division = found.find((d) => d.code === 1003)!;
