@@ -13,7 +13,6 @@ btf=$2
 cache=$3
 out=${4:-}
 here=$(cd "$(dirname "$0")" && pwd)
-tarball=/usr/src/linux-source-6.1.tar.xz
 mkdir -p "$cache"
 step() {
 	echo "kscript: $*" >&2
@@ -26,7 +25,6 @@ flock 8
 [ -f "$kdir/Makefile" ] || { echo "build.sh: no kernel headers at $kdir" >&2; exit 1; }
 kver=$(sed -n 's/^#define UTS_RELEASE "\(.*\)"/\1/p' "$kdir/include/generated/utsrelease.h" 2>/dev/null)
 [ -n "$kver" ] || { echo "build.sh: $kdir has no include/generated/utsrelease.h (not a prepared kernel build dir)" >&2; exit 1; }
-[ -f "$tarball" ] || { echo "build.sh: $tarball missing (apt-get install linux-source-6.1)" >&2; exit 1; }
 [ -f "$btf" ] || { echo "build.sh: no kernel BTF or image at $btf" >&2; exit 1; }
 
 lua="$cache/lua-5.3.6"
@@ -34,6 +32,10 @@ if [ ! -f "$lua/.verified" ]; then
 	step "fetching Lua 5.3.6 (Debian's lua5.3 source package)"
 fi
 sh "$here/lua/fetch.sh" "$lua" "$cache/downloads"
+
+# Linux 6.1's sources the builds take (resolve_btfids, net/tls), extracted once per linux-source version.
+linux="$cache/linux-source"
+sh "$here/linux-source.sh" "$linux"
 
 # Module BTF (the XDP hook's kfuncs need it): kbuild makes it only with vmlinux and resolve_btfids in
 # the kbuild dir, which Debian's headers lack. A private copy of the headers dir gets both: vmlinux
@@ -50,29 +52,23 @@ if [ ! -f "$kbuild/.done" ]; then
 		[ "$e" = tools ] || ln -s "$(readlink -f "$kdir/$e")" "$kbuild/$e"
 	done
 	ln -s "$(readlink -f "$kdir/tools")/objtool/objtool" "$kbuild/tools/objtool/objtool"
-	src=$(mktemp -d)
-	step "extracting resolve_btfids' sources from $tarball"
-	# What resolve_btfids' build reads (6 MB; all of tools/ would be far more for a guest's tmpfs).
-	tar -xJf "$tarball" -C "$src" --wildcards \
-		'linux-source-6.1/tools/bpf/*' 'linux-source-6.1/tools/lib/*' \
-		'linux-source-6.1/tools/include/*' 'linux-source-6.1/tools/build/*' \
-		'linux-source-6.1/tools/scripts/*' 'linux-source-6.1/tools/arch/x86/*' \
-		'linux-source-6.1/scripts/extract-vmlinux' 'linux-source-6.1/scripts/bpf_doc.py' \
-		'linux-source-6.1/include/uapi/linux/bpf.h'
-	step "building resolve_btfids (with libbpf)"
-	make -C "$src/linux-source-6.1/tools/bpf/resolve_btfids" -j"$(nproc)" \
+	# Linked with the system's libbpf (libbpf-dev, which the XDP objects' headers come from too) instead
+	# of building the kernel's copy: on a slow machine that build is most of this step.
+	libbpf=$(${CC:-cc} -print-file-name=libbpf.a)
+	[ -f "$libbpf" ] || { echo "build.sh: no libbpf.a (apt-get install libbpf-dev)" >&2; exit 1; }
+	step "building resolve_btfids"
+	make -C "$linux/tools/bpf/resolve_btfids" -j"$(nproc)" BPFOBJ="$libbpf" \
+		LIBBPF_SRC="$linux/no-libbpf-sources/" LIBBPF_INCLUDE=/usr/include \
 		>"$cache/resolve_btfids.log" 2>&1 ||
-		{ cat "$cache/resolve_btfids.log" >&2; rm -rf "$src"; exit 1; }
-	cp "$src/linux-source-6.1/tools/bpf/resolve_btfids/resolve_btfids" \
-		"$kbuild/tools/bpf/resolve_btfids/"
+		{ cat "$cache/resolve_btfids.log" >&2; exit 1; }
+	cp "$linux/tools/bpf/resolve_btfids/resolve_btfids" "$kbuild/tools/bpf/resolve_btfids/"
 	case $btf in
 	/sys/*) cp "$btf" "$kbuild/vmlinux" ;;
 	*)
 		step "extracting vmlinux from $btf"
-		sh "$src/linux-source-6.1/scripts/extract-vmlinux" "$btf" >"$kbuild/vmlinux"
+		sh "$linux/scripts/extract-vmlinux" "$btf" >"$kbuild/vmlinux"
 		;;
 	esac
-	rm -rf "$src"
 	touch "$kbuild/.done"
 fi
 
@@ -116,7 +112,7 @@ tkey=$( (echo "$kver $kdir"; dpkg-query -W -f '${Version}' linux-source-6.1; cat
 tls_ko="$cache/tls-$tkey.ko"
 if [ ! -f "$tls_ko" ]; then
 	step "building kscript's tls.ko (Linux 6.1's net/tls with the recv hook)"
-	sh "$here/tls/build.sh" "$kdir" "$symvers" "$tls_ko" "$cache/tls-linux"
+	sh "$here/tls/build.sh" "$kdir" "$symvers" "$tls_ko" "$linux"
 	find "$cache" -maxdepth 1 -name 'tls-*.ko' -mtime +0 -delete
 fi
 if [ -n "$out" ]; then

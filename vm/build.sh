@@ -26,7 +26,7 @@ mkey=$( (echo "$kver"; dpkg-query -W -f '${Version}' linux-source-6.1; sha256sum
 sm4="$cache/sm4-$mkey"
 if [ ! -d "$sm4" ]; then
 	rm -rf "$sm4.tmp"
-	sh "$repo/kmod/sm4/build.sh" "$kdir" "$sm4.tmp"
+	sh "$repo/kmod/sm4/build.sh" "$kdir" "$sm4.tmp" "$cache/linux-source"
 	find "$cache" -maxdepth 1 -name 'sm4-*' -mtime +0 -exec rm -rf {} +
 	mv "$sm4.tmp" "$sm4"
 fi

@@ -3,30 +3,22 @@
 # CONFIG_CRYPTO_SM4, and kTLS's SM4-GCM and SM4-CCM (gcm(sm4), ccm(sm4)) need
 # it. Linux 6.1's crypto/sm4.c (the library, sm4.ko) and crypto/sm4_generic.c
 # (the "sm4" cipher, sm4_generic.ko) come from Debian's linux-source-6.1,
-# extracted into kmod/sm4/linux/ (git-ignored) and checked against the sha256
-# below, and build unchanged against the headers of the kernel under test.
-# Usage: build.sh KDIR OUTDIR (writes OUTDIR/sm4.ko and OUTDIR/sm4_generic.ko)
+# extracted by ../linux-source.sh into SRC (default kmod/linux/) and checked
+# against the sha256 below, and build unchanged against the headers of the
+# kernel under test.
+# Usage: build.sh KDIR OUTDIR [SRC] (writes OUTDIR/sm4.ko and OUTDIR/sm4_generic.ko)
 set -eu
 kdir=$1
 out=$2
 here=$(cd "$(dirname "$0")" && pwd)
-tarball=/usr/src/linux-source-6.1.tar.xz
-src=$here/linux
+src=${3:-$here/../linux}
 sums='24adfc428772082c9b079ac5199b7ac88233bb03f03e99391b3c839296e4dbcf  crypto/sm4.c
 8e22518781f0eb8b2c41e89e27457a7ae484bd0e49c03b00196f13f4de22b15b  crypto/sm4_generic.c'
 
-[ -f "$tarball" ] || { echo "sm4/build.sh: $tarball missing (apt-get install linux-source-6.1)" >&2; exit 1; }
-stamp=$(dpkg-query -W -f '${Version}' linux-source-6.1)
-if [ "$(cat "$src/.version" 2>/dev/null)" != "$stamp" ]; then
-	rm -rf "$src"
-	mkdir -p "$src"
-	tar -xJf "$tarball" -C "$src" --strip-components=1 \
-		linux-source-6.1/crypto/sm4.c linux-source-6.1/crypto/sm4_generic.c
-	# A new linux-source whose SM4 differs is read before it is trusted.
-	(cd "$src" && echo "$sums" | sha256sum -c --quiet) ||
-		{ echo "sm4/build.sh: SM4 sources of linux-source-6.1 $stamp differ from the checked ones" >&2; rm -rf "$src"; exit 1; }
-	echo "$stamp" >"$src/.version"
-fi
+sh "$here/../linux-source.sh" "$src"
+# A new linux-source whose SM4 differs is read before it is trusted.
+(cd "$src" && echo "$sums" | sha256sum -c --quiet) ||
+	{ echo "sm4/build.sh: SM4 sources of linux-source-6.1 $(cat "$src/.version") differ from the checked ones" >&2; exit 1; }
 
 build=$(mktemp -d "${out%/}.build.XXXXXX")
 trap 'rm -rf "$build"' EXIT

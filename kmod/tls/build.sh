@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build kscript's tls.ko: Linux 6.1's net/tls from Debian's linux-source-6.1
-# (extracted once into SRC, default kmod/tls/linux/, git-ignored),
+# (extracted by ../linux-source.sh into SRC, default kmod/linux/),
 # tls-lua.patch applied, plus tls_lua.c, against the headers of the kernel
 # under test, linked to kscript.ko's exports.
 # Usage: build.sh KDIR KSCRIPT_SYMVERS OUT.ko [SRC]
@@ -9,18 +9,8 @@ kdir=$1
 symvers=$2
 out=$3
 here=$(cd "$(dirname "$0")" && pwd)
-tarball=/usr/src/linux-source-6.1.tar.xz
-src=${4:-$here/linux}
-
-[ -f "$tarball" ] || { echo "tls/build.sh: $tarball missing (apt-get install linux-source-6.1)" >&2; exit 1; }
-stamp=$(dpkg-query -W -f '${Version}' linux-source-6.1)
-if [ "$(cat "$src/.version" 2>/dev/null)" != "$stamp" ]; then
-	rm -rf "$src"
-	mkdir -p "$src"
-	tar -xJf "$tarball" -C "$src" --strip-components=1 \
-		linux-source-6.1/net/tls
-	echo "$stamp" >"$src/.version"
-fi
+src=${4:-$here/../linux}
+sh "$here/../linux-source.sh" "$src"
 
 build=$(mktemp -d "${out%/*}/tls-build.XXXXXX")
 trap 'rm -rf "$build"' EXIT
