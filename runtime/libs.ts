@@ -1,7 +1,7 @@
 /**
  * Library functions replaced in Fengari because they compute with exact 64-bit integers or must format
  * byte-for-byte as C Lua 5.3.6 does (glibc printf in the C locale): string.format, pack, unpack, packsize,
- * rep, and table.insert, remove, move, concat, unpack. Each is a port of the function of the same name in
+ * rep, char, and table.insert, remove, move, concat, unpack. Each is a port of the function of the same name in
  * lstrlib.c / ltablib.c, with what kscript.ko adds to them (kmod/lua/patches, klua.c): float formats refused,
  * and their work charged to the budget where the kernel charges it.
  */
@@ -504,6 +504,21 @@ function str_rep(L: LuaState): number {
   return 1;
 }
 
+// ----------------------------------------------------------------------------------------------- char
+
+/** Fengari's str_char passes its message as the argument number, so an out-of-range byte raised garbage. */
+function str_char(L: LuaState): number {
+  const n = lua.lua_gettop(L);
+  const out = new Uint8Array(n);
+  for (let i = 1; i <= n; i++) {
+    const c = big(lauxlib.luaL_checkinteger(L, i));
+    argcheck(L, c >= 0n && c <= 255n, i, "value out of range");
+    out[i - 1] = Number(c);
+  }
+  lua.lua_pushstring(L, out);
+  return 1;
+}
+
 // ---------------------------------------------------------------------------------------------- table
 
 const TAB_R = 1;
@@ -645,7 +660,7 @@ function tunpack(L: LuaState): number {
 }
 
 const REPLACED: Record<string, Record<string, (L: LuaState) => number>> = {
-  string: { format: str_format, pack: str_pack, unpack: str_unpack, packsize: str_packsize, rep: str_rep },
+  string: { format: str_format, pack: str_pack, unpack: str_unpack, packsize: str_packsize, rep: str_rep, char: str_char },
   table: { insert: tinsert, remove: tremove, move: tmove, concat: tconcat, unpack: tunpack },
 };
 

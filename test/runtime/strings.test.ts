@@ -15,6 +15,7 @@ const CASES = [
   ["format errors are Lua errors", 'return select(2, pcall(string.format, "%d", {}))'],
   ["pack of 9..16-byte integers", 'return (string.gsub(string.pack(">i9<I16", -2, 3), ".", function(c) return c:byte() .. "," end))'],
   ["unpack z from an offset", 'return (string.unpack("z", "ab\\0cd", 4))'],
+  ["char names the byte out of range", 'return select(2, pcall(string.char, 65, 256)) .. "|" .. select(2, pcall(string.char, -1))'],
 ] as const;
 
 test.each(CASES)("%s", (_, body) => {
