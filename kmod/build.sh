@@ -82,8 +82,10 @@ ko="$cache/kscript-$key.ko"
 symvers="$cache/kscript-$key.symvers"
 if [ ! -f "$ko" ] || [ ! -f "$symvers" ]; then
 	step "building kscript.ko against $kdir"
-	build="$cache/build-$key"
-	rm -rf "$build"
+	# Built in TMPDIR, not the cache: a cache on a slow or remote file system (the VM's 9p share) made every
+	# object and kbuild's dependency files cross it.
+	build=$(mktemp -d)
+	trap 'rm -rf "$build"' EXIT
 	mkdir -p "$build/lua"
 	(cd "$here" && tar -cf - --exclude='*.o' --exclude='*.ko' --exclude='lua-5.3.6' \
 		--exclude='.*.cmd' --exclude='*.mod*' Makefile core generated lua) |
@@ -102,7 +104,6 @@ if [ ! -f "$ko" ] || [ ! -f "$symvers" ]; then
 	find "$cache" -maxdepth 1 -name 'kscript-*.ko' -mtime +0 -delete
 	find "$cache" -maxdepth 1 -name 'kscript-*.symvers' -mtime +0 -delete
 	mv "$ko.tmp" "$ko"
-	rm -rf "$build"
 fi
 
 # kscript's tls.ko (tls/): key = its sources, linux-source's version, kscript.ko's exports, the headers.

@@ -12,7 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 src=${4:-$here/../linux}
 sh "$here/../linux-source.sh" "$src"
 
-build=$(mktemp -d "${out%/*}/tls-build.XXXXXX")
+build=$(mktemp -d)
 trap 'rm -rf "$build"' EXIT
 cp -r "$src/net" "$build/"
 (cd "$build" && patch -s -p1 <"$here/tls-lua.patch")
