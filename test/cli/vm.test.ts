@@ -58,7 +58,9 @@ describe("kscript's cache folder", () => {
 
 describe("the quick path of device commands", () => {
   it("kscript ls loads the device client and nothing of the compiler or the rest of the CLI", () => {
-    const hook = `data:text/javascript,${encodeURIComponent('export async function load(url, context, next) { if (url.startsWith("file:")) process.stderr.write("LOADED " + url + "\\n"); return next(url, context); }')}`;
+    // Written synchronously: the hooks run on their own thread, whose process.stderr reaches the main thread's
+    // asynchronously and could be lost when the command exits at once.
+    const hook = `data:text/javascript,${encodeURIComponent('import { writeSync } from "node:fs"; export async function load(url, context, next) { if (url.startsWith("file:")) writeSync(2, "LOADED " + url + "\\n"); return next(url, context); }')}`;
     const register = `data:text/javascript,${encodeURIComponent(`import { register } from "node:module"; register(${JSON.stringify(hook)});`)}`;
     const r = spawnSync(process.execPath, ["--import", register, bin, "ls"], { encoding: "utf8" });
     const loaded = [...r.stderr.matchAll(/^LOADED file:\/\/(.*)$/gm)].map((m) => path.relative(packageRoot, m[1])).sort();
