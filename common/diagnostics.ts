@@ -226,7 +226,7 @@ export const CATALOG = {
   },
   KS6003: {
     title: "invalid TTL",
-    message: "'{0}' is not a TTL. Write whole seconds, 0 to 2147483647, e.g. 3600.",
+    message: "'{0}' is not a TTL. Write whole seconds, 0 to 2147483647, e.g. 3600, or a duration such as 1h30m (units s, m, h, d, w).",
   },
   KS6004: {
     title: "invalid IPv4 address",
@@ -271,6 +271,10 @@ export const CATALOG = {
   KS6014: {
     title: "unsupported syntax",
     message: "{0} are not supported here. Write names and addresses without them.",
+  },
+  KS6015: {
+    title: "wildcard owner",
+    message: "'{0}' is a wildcard owner (RFC 4592); xdp-dns answers the names written, not names a wildcard would match. Write a record for each name to answer.",
   },
   KS4005: {
     title: "folder not empty",

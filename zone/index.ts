@@ -9,7 +9,7 @@
  *   12), type, class IN, TTL, data length, address.
  *
  * Read: `$ORIGIN`, `$TTL`, owners (absolute, relative to the origin, `@`, or blank for the previous one),
- * TTL and class IN in either order, comments, records continued over lines in parentheses; A and AAAA are
+ * TTL (seconds, or BIND's durations such as `1h30m`) and class IN in either order, comments, records continued over lines in parentheses; A and AAAA are
  * compiled, SOA and NS checked and left out (the hook answers A and AAAA only). Anything else is a located
  * error from the catalog (KS6xxx). Keys and values are strings of bytes, one per character, as Lua strings
  * and the rcu table hold them.
@@ -145,8 +145,17 @@ function wireName(labels: string[]): Buffer {
   return Buffer.concat([...labels.map((l) => Buffer.concat([Buffer.of(l.length), Buffer.from(l, "latin1")])), Buffer.of(0)]);
 }
 
+const UNIT_SECONDS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400, w: 604800 };
+
+/** Seconds, plain or as BIND's durations (`1h30m`, `2D`, units s m h d w in any case), as dnspython reads them. */
+function duration(text: string): number {
+  if (/^\d+$/.test(text)) return Number(text);
+  if (!/^(\d+[smhdw])+$/i.test(text)) return NaN;
+  return [...text.matchAll(/(\d+)([smhdw])/gi)].reduce((total, [, n, unit]) => total + Number(n) * UNIT_SECONDS[unit.toLowerCase()], 0);
+}
+
 function ttlOf(token: Token, file: string): number {
-  const n = /^\d{1,10}$/.test(token.text) ? Number(token.text) : NaN;
+  const n = duration(token.text);
   if (!(n <= MAX_TTL)) fail("KS6003", [token.text], { ...token, length: token.text.length }, file);
   return n;
 }
@@ -239,6 +248,7 @@ function parse(text: string, file: string): { sets: RRset[]; skipped: number } {
     }
     if (!record.blankOwner) {
       owner = nameLabels(first, origin, file);
+      if (owner[0] === "*") fail("KS6015", [first.text], { ...first, length: first.text.length }, file);
       i = 1;
     } else if (!owner) {
       fail("KS6011", ["an owner name before the first record", "a record that begins with blank space"], first, file);
@@ -265,10 +275,12 @@ function parse(text: string, file: string): { sets: RRset[]; skipped: number } {
         nameLabels(next("a domain name"), origin, file);
         for (const what of ["serial", "refresh", "retry", "expire", "minimum"]) {
           const n = next(`the SOA ${what}`);
-          if (!/^\d{1,10}$/.test(n.text) || Number(n.text) > 0xffffffff) fail("KS6011", [`the SOA ${what} (a number 0 to 4294967295)`, `'${n.text}'`], { ...n, length: n.text.length }, file);
+          // The serial is a number; the four times may be durations, as in BIND and dnspython.
+          const value = what === "serial" ? (/^\d+$/.test(n.text) ? Number(n.text) : NaN) : duration(n.text);
+          if (!(value <= 0xffffffff)) fail("KS6011", [`the SOA ${what} (${what === "serial" ? "a number" : "seconds or a duration such as 1h"} 0 to 4294967295)`, `'${n.text}'`], { ...n, length: n.text.length }, file);
           // Without $TTL, the SOA's minimum is the default (RFC 1035 §3.3.13, as BIND and dnspython read it).
           if (what === "minimum" && defaultTtl === undefined) {
-            defaultTtl = Number(n.text);
+            defaultTtl = value;
             ttl ??= defaultTtl;
           }
         }

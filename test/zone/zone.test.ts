@@ -26,20 +26,22 @@ function generateZone(seed: number): string {
   const mixCase = (s: string) => Array.from(s, (c) => (r() < 0.3 ? c.toUpperCase() : c)).join("");
   const origin = `z${seed}.example.test.`;
   const lines: string[] = [`; zone ${seed}`, `$ORIGIN ${mixCase(origin)}`];
-  if (r() < 0.7) lines.push(`$TTL ${int(86400)}`);
-  if (r() < 0.5) lines.push(`@ 3600 IN SOA ns.example.net. hostmaster.${origin} ( ${int(1000)} 3600 600 86400 ${int(3600)} ) ; the SOA`);
+  /** Seconds, or BIND's durations as zone files often write them. */
+  const ttlText = (n: number) => (r() < 0.7 ? String(int(n)) : pick(["1h", "30m", "2D", "1w", "1h30m", "90s", "1d12H", "0s"]));
+  if (r() < 0.7) lines.push(`$TTL ${ttlText(86400)}`);
+  if (r() < 0.5) lines.push(`@ 3600 IN SOA ns.example.net. hostmaster.${origin} ( ${int(1000)} 1h 600 1W ${ttlText(3600)} ) ; the SOA`);
   const names = ["@", "www", "mail", "a.b", "deep.er.name", `abs.${origin}`, `other.${origin}`];
   let hasOwner = false;
   let subOrigin = false;
   for (let i = 0; i < 25; i++) {
-    if (r() < 0.05) lines.push(`$TTL ${int(100000)}`);
+    if (r() < 0.05) lines.push(`$TTL ${ttlText(100000)}`);
     if (!subOrigin && r() < 0.03) {
       lines.push(`$ORIGIN sub.${origin}`);
       subOrigin = true;
     }
     const owner = hasOwner && r() < 0.25 ? "   " : mixCase(pick(names));
     hasOwner = true;
-    const ttl = r() < 0.5 || i === 0 ? `${int(100000)} ` : "";
+    const ttl = r() < 0.5 || i === 0 ? `${ttlText(100000)} ` : "";
     const klass = r() < 0.5 ? "IN " : "";
     const v6 = r() < 0.4;
     const address = v6
@@ -172,7 +174,10 @@ describe("located errors", () => {
     expect(error("$ORIGIN a.test.\n$TTL 60\nwww MX 10 mail\n")).toBe("3,5 KS6001 'MX' is not a record type xdp-dns serves. Write A or AAAA records (SOA and NS records are checked, not served).");
     expect(error("$ORIGIN a.test.\n$TTL 60\nwww A 192.0.2.300\n")).toMatch(/^3,7 KS6004 '192\.0\.2\.300' is not an IPv4 address/);
     expect(error("$ORIGIN a.test.\n$TTL 60\nwww AAAA 2001:db8:::1\n")).toMatch(/^3,10 KS6005 /);
-    expect(error("$ORIGIN a.test.\n$TTL 1h\n")).toMatch(/^2,6 KS6003 '1h' is not a TTL/);
+    expect(error("$ORIGIN a.test.\n$TTL 1y\n")).toMatch(/^2,6 KS6003 '1y' is not a TTL/);
+    expect(error("$ORIGIN a.test.\n*.www 60 A 192.0.2.1\n")).toMatch(/^2,1 KS6015 '\*\.www' is a wildcard owner/);
+    expect(error("$ORIGIN a.test.\n$TTL 1h30\n")).toMatch(/^2,6 KS6003 '1h30' is not a TTL/);
+    expect(error("$ORIGIN a.test.\n$TTL 3551w\n")).toMatch(/^2,6 KS6003 '3551w' is not a TTL/);
     expect(error("$ORIGIN a.test.\nwww A 192.0.2.1\n")).toMatch(/^2,1 KS6007 /);
     expect(error("www 60 A 192.0.2.1\n")).toMatch(/^1,1 KS6008 'www' is relative/);
     expect(error("$INCLUDE other.zone\n")).toMatch(/^1,1 KS6009 '\$INCLUDE' is not supported/);
