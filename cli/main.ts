@@ -254,11 +254,13 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
 }
 
 async function buildCommand(options: Options, cwd: string): Promise<number> {
-  const { Builder } = await import("../compiler/build.js");
-  const { loadProject } = await import("../compiler/project.js");
   // Loaded here, not at the top: the compiler is most of the CLI's start-up time, and other commands skip it.
+  // The project is read first, so that a bad folder or configuration is reported before the compiler loads.
+  const { loadProject } = await import("../compiler/project.js");
+  const project = loadProject(path.resolve(cwd, options.dir), { minify: options.minify });
+  const { Builder } = await import("../compiler/build.js");
   const fromConfig = (dir: string) => new Builder(loadProject(dir, { minify: options.minify }));
-  const builder = fromConfig(path.resolve(cwd, options.dir));
+  const builder = new Builder(project);
   const result = runOnce(builder, options);
   report(builder, result, options, cwd, process.stdout);
   if (!options.watch) return result.ok ? 0 : 1;

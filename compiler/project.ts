@@ -5,10 +5,14 @@
  */
 import fs from "node:fs";
 import path from "node:path";
-import ts from "./typescript.cjs";
+import { createRequire } from "node:module";
+import type ts from "./typescript.cjs";
 import { XDP_CEILINGS, isTarget, type Target } from "../common/dialect.js";
 import { UsageError, diagnostic } from "../common/diagnostics.js";
 import type { Manifest } from "./package.js";
+
+/** TypeScript, loaded for a tsconfig.json only: a missing folder or a bad kscript.json is reported at once. */
+const typescript = (): typeof ts => createRequire(import.meta.url)("./typescript.cjs");
 
 export interface HookSpec {
   name: string;
@@ -62,9 +66,10 @@ export function loadProject(
   let raw: RawConfig | undefined;
   let configFile: string | undefined;
   if (fs.existsSync(tsconfigPath)) {
-    const read = ts.readConfigFile(tsconfigPath, ts.sys.readFile);
-    if (read.error) throw configError(tsconfigPath, ts.flattenDiagnosticMessageText(read.error.messageText, " "));
-    const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, dir, undefined, tsconfigPath);
+    const tsc = typescript();
+    const read = tsc.readConfigFile(tsconfigPath, tsc.sys.readFile);
+    if (read.error) throw configError(tsconfigPath, tsc.flattenDiagnosticMessageText(read.error.messageText, " "));
+    const parsed = tsc.parseJsonConfigFileContent(read.config, tsc.sys, dir, undefined, tsconfigPath);
     compilerOptions = parsed.options;
     const section = (read.config as { kscript?: RawConfig }).kscript;
     if (section) {

@@ -38,13 +38,14 @@ const LUA_TARBALL = "lua5.3_5.3.6.orig.tar.gz";
 export const hostSuite: Suite = {
   name: "host",
   lane: "h",
-  async prepare({ work, kscript }) {
+  async prepare({ work }) {
     const pack = await run("npm", ["pack", "--ignore-scripts", "--pack-destination", work], { cwd: packageRoot });
     const tarball = path.join(work, pack.stdout.trim().split("\n").pop()!);
     const sdk = sdkFolder(work);
     await run("npm", ["install", "--global", "--prefix", sdk, "--no-audit", "--no-fund", "--prefer-offline", tarball], { cwd: work });
     const bin = path.join(sdk, "bin", "kscript");
-    await kscript(["init", "starter", path.join(work, "starter")]);
+    // The installed SDK's own command, not the session's (whose calls queue behind the other suites' builds).
+    await run(bin, ["init", "starter", path.join(work, "starter")], { cwd: work });
     await run(bin, ["build", path.join(work, "starter")], { cwd: work });
     fs.copyFileSync(path.join(packageRoot, "test/kernel/host/udp.mjs"), path.join(work, "udp.mjs"));
     // Read-only for everyone; root ignores modes, so the test also compares the tree before and after.
