@@ -88,7 +88,7 @@ function callResult(outcome: CallOutcome): CallResult {
   }
 }
 
-/** Runs one case on a backend: load, seed rcu as user space would, call, read rcu back, unload. */
+/** Runs one case on a backend: load, fill rcu as user space would, call, read rcu back, unload. */
 export function runCase(backend: Backend, c: Pick<ConformanceCase, "script" | "target" | "input">): CaseResult {
   const { input, target } = c;
   const script = backend.load({ name: "case", target, lua: c.script, cpus: input.cpus });

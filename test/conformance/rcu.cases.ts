@@ -16,7 +16,7 @@ end`,
     expect: { calls: [{ action: 2 }, { action: 2 }, { action: 2 }], rcu: { hits: 3 } },
   },
   {
-    name: "user space seeds entries the hook reads",
+    name: "user space writes entries the hook reads",
     target: "xdp",
     script: `function callback(pkt)
   if rcu.get("mode") == "block" and rcu.get("enabled") == true and rcu.get(7) == 42 then return xdp.action.drop end

@@ -22,7 +22,7 @@ end`,
     expect: { calls: [{ action: 1, packet: hex(discard) }, { action: 2 }, { action: 2 }] },
   },
   {
-    name: "the action numbers and the seed's names",
+    name: "the action numbers and XDPLua's names",
     target: "xdp",
     script: `function callback(pkt)
   local a = xdp.action

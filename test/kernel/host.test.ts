@@ -33,8 +33,8 @@ describe("kscript on the VM acting as a host", () => {
 
   it("doctor says what is missing, module build/install/load make it all ✓, deploy runs the starter hook", ({ skip }) => {
     const { log } = ran(result, skip);
-    const [seed, before, earlyLoad, build, install, load, after, empty, deploy, listing, traffic, stats, detach, unload, gone] = steps(log);
-    expect(seed.status, seed.output).toBe(0);
+    const [copyLua, before, earlyLoad, build, install, load, after, empty, deploy, listing, traffic, stats, detach, unload, gone] = steps(log);
+    expect(copyLua.status, copyLua.output).toBe(0);
     // No module yet: doctor names it with the commands that fix it, and exits 1.
     expect(before.status, before.output).toBe(1);
     expect(before.output).toMatch(/^✗ kscript\.ko\s+not loaded  → kscript module build && kscript module install && kscript module load$/m);

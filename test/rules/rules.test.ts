@@ -4,6 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatDiagnostic } from "../../common/diagnostics.js";
 import { COUNT_KEY, MAX_RULES, compileRules, interfaceKey } from "../../rules/index.js";
+import { replayableRandom } from "../helpers/random.js";
 
 const fixture = path.join(import.meta.dirname, "fixtures", "bad.rules");
 const at = (r: ReturnType<typeof compileRules>) => r.diagnostics.map((d) => `${d.code}@${d.line}:${d.column}`);
@@ -45,14 +46,13 @@ describe("bad rules", () => {
   });
 
   it("never throw, and place every diagnostic inside the text, whatever the input", () => {
-    // Fragments of rules and junk (unicode blanks, '#', lone '-', CR) glued at random, with a fixed seed.
+    // Fragments of rules and junk (unicode blanks, '#', lone '-', CR) glued at random, replayably.
     const pieces = ["-p", "udp", "tcp", "--dport", "53", "1:2", ":", "-d", "10.0.0.1/8", "/", "--to-destination", "eth0", "-o", "#", "-", "--", "\u00a0", "\t", "\r", "\n", "=", "ü", " "];
-    let seed = 7;
+    const random = replayableRandom(7);
     for (let i = 0; i < 500; i++) {
       let text = "";
       for (let j = 0; j < 12; j++) {
-        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-        text += pieces[(seed >>> 8) % pieces.length] + ((seed & 1) === 0 ? " " : "");
+        text += pieces[random(pieces.length)] + (random(2) === 0 ? " " : "");
       }
       const lines = text.split("\n");
       for (const d of compileRules(text, "r").diagnostics) {

@@ -8,8 +8,8 @@ import { describe, expect, it } from "vitest";
 import { compileZone, entryKey, ipv4Bytes, ipv6Bytes, maxRecords, type ZoneEntry } from "../../zone/index.js";
 
 /** A small deterministic generator (mulberry32), so a failing zone can be made again from its number. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
+function random(start: number): () => number {
+  let a = start >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = Math.imul(a ^ (a >>> 15), 1 | a);
@@ -19,13 +19,13 @@ function random(seed: number): () => number {
 }
 
 /** A zone file using what the compiler reads: directives, owner forms, TTL/class, parentheses, comments, cases. */
-function generateZone(seed: number): string {
-  const r = random(seed);
+function generateZone(n: number): string {
+  const r = random(n);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
   const int = (n: number) => Math.floor(r() * n);
   const mixCase = (s: string) => Array.from(s, (c) => (r() < 0.3 ? c.toUpperCase() : c)).join("");
-  const origin = `z${seed}.example.test.`;
-  const lines: string[] = [`; zone ${seed}`, `$ORIGIN ${mixCase(origin)}`];
+  const origin = `z${n}.example.test.`;
+  const lines: string[] = [`; zone ${n}`, `$ORIGIN ${mixCase(origin)}`];
   /** Seconds, or BIND's durations as zone files often write them. */
   const ttlText = (n: number) => (r() < 0.7 ? String(int(n)) : pick(["1h", "30m", "2D", "1w", "1h30m", "90s", "1d12H", "0s"]));
   if (r() < 0.7) lines.push(`$TTL ${ttlText(86400)}`);
@@ -120,7 +120,7 @@ const byNameType = (a: Set, b: Set) => (a.name === b.name ? a.type - b.type : a.
 
 describe("zone files, against dnspython's zone parser", () => {
   it("generated zones give the same RRsets (names, types, TTLs, addresses) and well-formed entries", () => {
-    const zones = Array.from({ length: 60 }, (_, seed) => generateZone(seed + 1));
+    const zones = Array.from({ length: 60 }, (_, i) => generateZone(i + 1));
     const theirs = dnspython(zones);
     zones.forEach((text, i) => {
       const ours = compileZone(text, `/zones/${i + 1}.zone`);

@@ -22,6 +22,7 @@ import {
   unload,
 } from "../../../device/client.js";
 import { HEADER_SIZE, Op, REQUEST_MAX, decodeReply, encodeRequest } from "../../../device/protocol.js";
+import { replayableRandom } from "../../helpers/random.js";
 
 export interface Scenario {
   name: string;
@@ -733,11 +734,7 @@ export const scenarios: Scenario[] = [
   {
     name: "malformed requests and garbage scripts get error replies, never harm",
     run: (fd) => {
-      let seed = 0x5eed;
-      const rand = (n: number): number => {
-        seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-        return (seed >>> 8) % n;
-      };
+      const rand = replayableRandom(0x5eed);
       const randomBytes = (n: number): Buffer => Buffer.from(Array.from({ length: n }, () => rand(256)));
       const buf = Buffer.alloc(65536);
       let replies = 0;

@@ -12,6 +12,7 @@ import { KscriptError, type RunResult, closeDevice, list, load, openDevice, stat
 import { HEADER_SIZE, Op, decodeReply, encodeRequest } from "../../../device/protocol.js";
 import { BUDGET, CASES, type HostileCase, type HostileResult, LIMITS, PRELUDE, type Phase, SCENARIOS } from "./cases.js";
 import { XDP_CEILINGS, type Limits } from "../../../common/dialect.js";
+import { replayableRandom } from "../../helpers/random.js";
 
 const outDir = process.argv[2] ?? "/run/kscript-out";
 const fd = openDevice();
@@ -184,11 +185,7 @@ const scenarios: Record<string, (phase: Phase) => Promise<string> | string> = {
   },
 
   "malformed frames": () => {
-    let seed = 0x1bad;
-    const rand = (n: number): number => {
-      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
-      return (seed >>> 8) % n;
-    };
+    const rand = replayableRandom(0x1bad);
     const buf = Buffer.alloc(65536);
     const reply = (): number => decodeReply(buf.subarray(0, readSync(fd, buf, 0, buf.length, null))).status;
     const header = Buffer.from(encodeRequest(Op.list, []));
