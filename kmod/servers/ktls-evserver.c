@@ -200,22 +200,6 @@ static void changes(void)
 	}
 }
 
-static const char *reason(int code)
-{
-	switch (code) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 505: return "HTTP Version Not Supported";
-	}
-	return "Internal Server Error";
-}
-
 static void conn_close(struct conn *c)
 {
 	file_put(c->file);
@@ -262,11 +246,11 @@ static void respond(struct worker *w, struct conn *c, int code,
 	c->close_after = code != 404 && code != 405;
 	c->head_len = snprintf(c->head, sizeof(c->head),
 			       "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s\r\n%s\n",
-			       code, reason(code), strlen(reason(code)) + 1,
+			       code, http_reason(code), strlen(http_reason(code)) + 1,
 			       c->close_after ? "Connection: close\r\n" : "",
-			       reason(code));
+			       http_reason(code));
 	if (head_only)
-		c->head_len -= strlen(reason(code)) + 1;
+		c->head_len -= strlen(http_reason(code)) + 1;
 }
 
 /* Send what is pending: 1 done, 0 blocked, -1 failed. */
@@ -412,18 +396,10 @@ static void accept_all(struct worker *w, int lfd)
 
 static int listener(void)
 {
-	struct sockaddr_in addr = {
-		.sin_family = AF_INET, .sin_port = htons(port),
-		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
-	};
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+	int fd = ktls_listen("ktls-evserver", port, SOCK_NONBLOCK, 1, 1024);
 
-	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) ||
-	    bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, 1024)) {
-		perror("ktls-evserver: listen");
+	if (fd < 0)
 		exit(1);
-	}
 	return fd;
 }
 
@@ -489,13 +465,8 @@ int main(int argc, char **argv)
 	if (i != argc || !attach || threads < 1 || threads > 64)
 		return usage();
 	signal(SIGPIPE, SIG_IGN);
-	if (gnutls_global_init() < 0 ||
-	    gnutls_certificate_allocate_credentials(&creds) < 0 ||
-	    gnutls_certificate_set_x509_key_file(creds, argv[3], argv[4],
-						 GNUTLS_X509_FMT_PEM) < 0) {
-		fprintf(stderr, "ktls-evserver: cannot load %s / %s\n", argv[3], argv[4]);
+	if (ktls_credentials("ktls-evserver", argv[3], argv[4], &creds) < 0)
 		return 1;
-	}
 	inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (inotify_fd < 0 || nftw(root, watch, 16, FTW_PHYS) < 0) {
 		fprintf(stderr, "ktls-evserver: cannot watch %s: %s\n", root,

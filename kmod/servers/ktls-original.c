@@ -128,12 +128,11 @@ static int handshake(gnutls_session_t *s, gnutls_certificate_credentials_t creds
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET };
 	gnutls_certificate_credentials_t creds;
 	/* One of each for the process's life, never reset: the original's way. */
 	socklen_t intlen = sizeof(int), maxpath = TLS_LUA_FILE_MAX;
 	char buf[4096], file[TLS_LUA_FILE_MAX + 1];
-	int one = 1, lfd, fd, n, off, err, code, first = 1;
+	int lfd, fd, n, off, err, code, first = 1;
 	const char *root;
 	gnutls_session_t s;
 	char *hook;
@@ -144,22 +143,15 @@ int main(int argc, char **argv)
 	}
 	root = argv[2];
 	hook = read_text(argv[5]);
-	if (!hook || gnutls_global_init() < 0 ||
-	    gnutls_certificate_allocate_credentials(&creds) < 0 ||
-	    gnutls_certificate_set_x509_key_file(creds, argv[3], argv[4],
-						 GNUTLS_X509_FMT_PEM) < 0) {
-		fprintf(stderr, "ktls-original: cannot read %s, %s or %s\n",
-			argv[3], argv[4], argv[5]);
+	if (!hook) {
+		fprintf(stderr, "ktls-original: cannot read %s\n", argv[5]);
 		return 1;
 	}
-	addr.sin_port = htons(atoi(argv[1]));
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 16)) {
-		perror("ktls-original: listen");
+	if (ktls_credentials("ktls-original", argv[3], argv[4], &creds) < 0)
 		return 1;
-	}
+	lfd = ktls_listen("ktls-original", atoi(argv[1]), 0, 0, 16);
+	if (lfd < 0)
+		return 1;
 	printf("listening %s\n", argv[1]);
 	fflush(stdout);
 	for (;;) {

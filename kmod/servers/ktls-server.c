@@ -52,22 +52,6 @@ static int set_str(int fd, int opt, const char *s)
 	return setsockopt(fd, SOL_TLS, opt, s, strlen(s) + 1);
 }
 
-static const char *reason(int code)
-{
-	switch (code) {
-	case 200: return "OK";
-	case 400: return "Bad Request";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 413: return "Content Too Large";
-	case 414: return "URI Too Long";
-	case 431: return "Request Header Fields Too Large";
-	case 501: return "Not Implemented";
-	case 505: return "HTTP Version Not Supported";
-	}
-	return "Internal Server Error";
-}
-
 static int send_all(int fd, const char *buf, size_t len, int flags)
 {
 	while (len) {
@@ -88,11 +72,11 @@ static int send_status(int fd, int code, int head_only)
 	int keep = code == 404 || code == 405;
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s\r\n%s\n",
-			 code, reason(code), strlen(reason(code)) + 1,
-			 keep ? "" : "Connection: close\r\n", reason(code));
+			 code, http_reason(code), strlen(http_reason(code)) + 1,
+			 keep ? "" : "Connection: close\r\n", http_reason(code));
 
 	if (head_only)
-		n -= strlen(reason(code)) + 1;
+		n -= strlen(http_reason(code)) + 1;
 
 	return send_all(fd, head, n, 0) || !keep ? -1 : 0;
 }
@@ -296,7 +280,6 @@ static int usage(void)
 
 int main(int argc, char **argv)
 {
-	struct sockaddr_in addr = { .sin_family = AF_INET };
 	int one = 1, lfd, i;
 	pthread_attr_t attr;
 
@@ -322,21 +305,11 @@ int main(int argc, char **argv)
 		return usage();
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (gnutls_global_init() < 0 ||
-	    gnutls_certificate_allocate_credentials(&creds) < 0 ||
-	    gnutls_certificate_set_x509_key_file(creds, argv[3], argv[4],
-						 GNUTLS_X509_FMT_PEM) < 0) {
-		fprintf(stderr, "ktls-server: cannot load %s / %s\n", argv[3], argv[4]);
+	if (ktls_credentials("ktls-server", argv[3], argv[4], &creds) < 0)
 		return 1;
-	}
-	addr.sin_port = htons(atoi(argv[1]));
-	addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	lfd = socket(AF_INET, SOCK_STREAM, 0);
-	if (lfd < 0 || setsockopt(lfd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
-	    bind(lfd, (struct sockaddr *)&addr, sizeof(addr)) || listen(lfd, 512)) {
-		perror("ktls-server: listen");
+	lfd = ktls_listen("ktls-server", atoi(argv[1]), 0, 0, 512);
+	if (lfd < 0)
 		return 1;
-	}
 	printf("listening %s\n", argv[1]);
 	fflush(stdout);
 	pthread_attr_init(&attr);

@@ -1,15 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * The kTLS servers' common part: a GnuTLS session's keys pushed to the
- * kernel (TLS_RX/TLS_TX) for the three ciphers Debian's 6.1 kernel has, and
- * what a TLS_LUA_CMSG recvmsg says.
+ * The kTLS servers' common part: GnuTLS's credentials and the loopback
+ * listener, a GnuTLS session's keys pushed to the kernel (TLS_RX/TLS_TX) for
+ * the three ciphers Debian's 6.1 kernel has, what a TLS_LUA_CMSG recvmsg says,
+ * and the reason phrases of the status codes the routers give.
  */
 #ifndef KTLS_COMMON_H
 #define KTLS_COMMON_H
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <gnutls/gnutls.h>
 #include <linux/tls.h>
+#include <netinet/in.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
@@ -17,6 +21,60 @@
 
 #define KTLS_PRIORITY "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2:-CIPHER-ALL:" \
 	"+AES-128-GCM:+AES-256-GCM:+CHACHA20-POLY1305"
+
+/* GnuTLS with the server's certificate and key; says which files failed. */
+static inline int ktls_credentials(const char *server, const char *cert,
+				   const char *key,
+				   gnutls_certificate_credentials_t *creds)
+{
+	if (gnutls_global_init() < 0 ||
+	    gnutls_certificate_allocate_credentials(creds) < 0 ||
+	    gnutls_certificate_set_x509_key_file(*creds, cert, key,
+						 GNUTLS_X509_FMT_PEM) < 0) {
+		fprintf(stderr, "%s: cannot load %s / %s\n", server, cert, key);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * A listening TCP socket on 127.0.0.1:port; type may add SOCK_NONBLOCK,
+ * reuseport lets several listeners share the port (one per event loop).
+ */
+static inline int ktls_listen(const char *server, int port, int type,
+			      int reuseport, int backlog)
+{
+	struct sockaddr_in addr = {
+		.sin_family = AF_INET, .sin_port = htons(port),
+		.sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+	};
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | type, 0);
+
+	if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) ||
+	    (reuseport &&
+	     setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) ||
+	    bind(fd, (struct sockaddr *)&addr, sizeof(addr)) || listen(fd, backlog)) {
+		fprintf(stderr, "%s: listen: %s\n", server, strerror(errno));
+		return -1;
+	}
+	return fd;
+}
+
+static inline const char *http_reason(int code)
+{
+	switch (code) {
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 413: return "Content Too Large";
+	case 414: return "URI Too Long";
+	case 431: return "Request Header Fields Too Large";
+	case 501: return "Not Implemented";
+	case 505: return "HTTP Version Not Supported";
+	}
+	return "Internal Server Error";
+}
 
 union crypto_info {
 	struct tls_crypto_info info;
