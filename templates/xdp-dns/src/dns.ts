@@ -1,5 +1,5 @@
 import type { Data } from "kscript/data";
-import { AA, CLASS_IN, OPCODE, QR, RA, RCODE, RD, TC, TYPE_A, TYPE_AAAA, answer, header, readQuestion, readRecord } from "kscript/dns";
+import { AA, CLASS_IN, OPCODE, QR, RA, RCODE, RD, TC, TYPE_A, TYPE_AAAA, answer, header, readName, readQuestion, readRecord } from "kscript/dns";
 import { get, set } from "kscript/rcu";
 import { byte, format, lower, pack, sub, unpack } from "kscript/string";
 import { seconds } from "kscript/time";
@@ -16,6 +16,12 @@ const MAX_RECORDS = 40;
 const EDNS_SIZE = 1232;
 /** EDNS options a query may carry for us to answer it (all ignored, as RFC 6891 §6.1.2 allows). */
 const MAX_OPTIONS = 8;
+/** EDNS option codes whose form is checked (see optionWellFormed). */
+const OPTION_ECS = 8;
+const OPTION_COOKIE = 10;
+const OPTION_EDE = 15;
+/** The OPT pseudo-record's type (RFC 6891). */
+const TYPE_OPT = 41;
 /** Longest time a learned answer is kept, in seconds. */
 const MAX_TTL = 86400;
 /** The longest wire name an rcu key (at most 255 bytes) holds with its 2 type bytes. */
@@ -37,14 +43,36 @@ function ipChecksumOk(pkt: Data, ihl: number): boolean {
 }
 
 /**
+ * Whether the EDNS option `code` with `length` bytes of data at `at` is well-formed where an RFC gives it a
+ * form: we ignore options, but a server implementing one answers a malformed one with FORMERR, so such a
+ * query is left to the server behind. Client subnet (RFC 7871 §6): an IPv4 or IPv6 prefix in exactly the
+ * bytes its length needs, scope 0 as queries have it; cookie (RFC 7873 §4): 8 bytes, or 16 to 40; extended errors (RFC 8914) belong in
+ * responses only.
+ */
+function optionWellFormed(msg: Data, code: number, at: number, length: number): boolean {
+  if (code === OPTION_ECS) {
+    if (length < 4) return false;
+    const [family, source, scope] = unpackInts(">I2BB", msg.getstring(at, 4));
+    return (family === 1 ? source <= 32 : family === 2 && source <= 128) && scope === 0 && length - 4 === (source + 7) >> 3;
+  }
+  if (code === OPTION_COOKIE) return length === 8 || (length >= 16 && length <= 40);
+  return code !== OPTION_EDE;
+}
+
+/**
  * The query's OPT record at `o` (RFC 6891), which must end the message: our reply's OPT record (DO bit copied,
  * no options) and the UDP payload size the client takes; undefined when it is not one we can answer (another
- * owner than the root, EDNS version other than 0, options that do not fill its data exactly, or too many).
+ * owner than the root, EDNS version other than 0, options that do not fill its data exactly, too many, or
+ * one that is malformed).
  */
 function optReply(msg: Data, o: number): LuaMultiReturn<[string | undefined, number]> {
   if (o + 11 > msg.len() || msg.getbyte(o) !== 0 || msg.getuint16(o + 1) !== 41 || msg.getbyte(o + 6) !== 0) return $multi(undefined, 0);
   let option = o + 11;
-  for (let i = 0; i < MAX_OPTIONS && option + 4 <= msg.len(); i++) option += 4 + msg.getuint16(option + 2);
+  for (let i = 0; i < MAX_OPTIONS && option + 4 <= msg.len(); i++) {
+    const [code, length] = unpackInts(">I2I2", msg.getstring(option, 4));
+    if (option + 4 + length > msg.len() || !optionWellFormed(msg, code, option + 4, length)) return $multi(undefined, 0);
+    option += 4 + length;
+  }
   if (option !== msg.len() || o + 11 + msg.getuint16(o + 9) !== option) return $multi(undefined, 0);
   return $multi(pack(">BI2I2BBI2I2", 0, 41, EDNS_SIZE, 0, 0, msg.getuint16(o + 7) & 0x8000, 0), Math.max(512, msg.getuint16(o + 3)));
 }
@@ -86,23 +114,44 @@ function reply(pkt: Data, m: number, msgLength: number, question: string, key: s
 }
 
 /**
- * An upstream's answer on its way to a client: keep its records for the question's own name and type (not
- * those reached through a CNAME), for their smallest TTL. Only from a message whose counted records, all read,
- * end exactly where it does: a malformed one spoils the lot.
+ * Whether a record's data (class IN) has the form its type gives it, for the types an answer to an A or
+ * AAAA question carries without DNSSEC: addresses of their size, names (NS, CNAME, PTR, DNAME, MX's exchange,
+ * SOA's two) filling it exactly. Any other type is not ours to check, so a message holding one is not learned.
  */
-function learn(msg: Data, key: string, qtype: number, size: number): void {
+function rdataWellFormed(msg: Data, type: number, rdata: number, length: number): boolean {
+  const end = rdata + length;
+  if (type === TYPE_A || type === TYPE_AAAA) return length === (type === TYPE_A ? 4 : 16);
+  if (type === 2 || type === 5 || type === 12 || type === 39) return readName(msg, rdata)[1] === end;
+  if (type === 15) return readName(msg, rdata + 2)[1] === end;
+  if (type !== 6) return false;
+  const [, next] = readName(msg, rdata);
+  return next > 0 && readName(msg, next)[1] + 20 === end;
+}
+
+/**
+ * An upstream's answer on its way to a client: keep its records for the question's own name and type (not
+ * those reached through a CNAME), once each, for their smallest TTL. Only from a message whose counted
+ * records, all read, end exactly where it does, each well-formed, of class IN but for one OPT record last
+ * and owned by the root: a malformed one spoils the lot.
+ */
+function learn(msg: Data, key: string, qtype: number): void {
   const [name, , , qend] = readQuestion(msg);
   if (name === undefined) return;
   const answers = msg.getuint16(6);
   const records = answers + msg.getuint16(8) + msg.getuint16(10);
   let o = qend;
   let ttl = MAX_TTL;
+  let opts = 0;
   const kept: string[] = [];
   for (let i = 0; i < records && records <= MAX_RECORDS; i++) {
     const [owner, type, klass, t, rdata, rdlength] = readRecord(msg, o);
     if (owner === undefined) return;
-    if (i < answers && kept.length < MAX_LEARNED && owner === name && type === qtype && klass === CLASS_IN && rdlength === size - 12) {
-      kept.push(msg.getstring(rdata, rdlength));
+    if (type === TYPE_OPT ? i < records - msg.getuint16(10) || owner !== "" || ++opts > 1 : klass !== CLASS_IN || !rdataWellFormed(msg, type, rdata, rdlength)) return;
+    if (i < answers && owner === name && type === qtype) {
+      const record = msg.getstring(rdata, rdlength);
+      let seen = false;
+      for (const k of kept) seen ||= k === record;
+      if (!seen && kept.length < MAX_LEARNED) kept.push(record);
       ttl = Math.min(ttl, t);
     }
     o = rdata + rdlength;
@@ -171,6 +220,6 @@ export function callback(pkt: Data): Action {
   const upstream = get(UPSTREAM);
   const zoned = typeof entry === "string" && entry.length >= HEAD && unpackInts(">I4", entry, 2)[0] === 0;
   const trusted = upstream === undefined || (!v6 && upstream === format("%d.%d.%d.%d", byte(pkt.getstring(26, 4), 1, 4)));
-  if ((flags & (QR | TC | RCODE)) === QR && sport === 53 && !zoned && trusted) learn(pkt.segment(m, msgLength)!, key, qtype, size);
+  if ((flags & (QR | TC | RCODE)) === QR && sport === 53 && !zoned && trusted) learn(pkt.segment(m, msgLength)!, key, qtype);
   return action.pass;
 }

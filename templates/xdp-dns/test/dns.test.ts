@@ -247,6 +247,30 @@ describe("xdp-dns", async () => {
       passed(query("cached.example.net", DNS_TYPE.A));
     });
 
+    it.runIf(clock)("keeps a repeated record once, for the smallest TTL any of its copies has", () => {
+      at(1);
+      passed(response("cached.example.net", DNS_TYPE.A, [a("cached.example.net", 60, "198.51.100.7"), a("cached.example.net", 30, "198.51.100.7")]));
+      expect(answered(query("cached.example.net", DNS_TYPE.A)).answers.map((r) => [r.ttl, formatIp(r.data)])).toEqual([[30, "198.51.100.7"]]);
+    });
+
+    it("learns nothing from a response holding a record it cannot read whole: malformed data, another class, a type it does not check", () => {
+      const good = a("cached.example.net", 60, "198.51.100.7");
+      for (const other of [
+        { name: "other.example.net", type: DNS_TYPE.A, ttl: 60, data: Uint8Array.of(192, 0, 2, 1, 0) },
+        { name: "other.example.net", type: DNS_TYPE.AAAA, ttl: 60, data: ipv4("192.0.2.1") },
+        { name: "other.example.net", type: DNS_TYPE.CNAME, ttl: 60, data: Uint8Array.of(...label("cached"), 0, 0) },
+        { name: "other.example.net", type: DNS_TYPE.A, class: 3, ttl: 60, data: ipv4("192.0.2.1") },
+        { name: "cached.example.net", type: 46, ttl: 60, data: new Uint8Array(20) }, // RRSIG
+        { name: "", type: 41, ttl: 0, data: new Uint8Array(0) }, // OPT, in the answer section
+      ]) {
+        passed(response("cached.example.net", DNS_TYPE.A, [good, other]));
+        passed(query("cached.example.net", DNS_TYPE.A));
+      }
+      const cname = { name: "other.example.net", type: DNS_TYPE.CNAME, ttl: 60, data: Uint8Array.of(...label("cached"), 0xc0, 19) };
+      passed(response("cached.example.net", DNS_TYPE.A, [good, cname]));
+      expect(answered(query("cached.example.net", DNS_TYPE.A)).answers).toHaveLength(1);
+    });
+
     it.runIf(clock)("keeps an answer at most a day, and a TTL with its top bit set counts as 0", () => {
       at(1);
       passed(cached(1_000_000));
@@ -272,6 +296,19 @@ describe("xdp-dns", async () => {
       expect(answered(withOpt(query("www.example.test", DNS_TYPE.A), 100, 0, 0, cookie)).opt?.options).toEqual(new Uint8Array(0));
       const plain = answered(query("www.example.test", DNS_TYPE.A));
       expect(plain.opt).toBeUndefined();
+    });
+
+    it("passes options a server implementing them would answer with FORMERR: client subnets and cookies of the wrong form, extended errors", () => {
+      const q = () => query("www.example.test", DNS_TYPE.A);
+      const subnet = (family: number, source: number, scope: number, address: number[]) => [0, 8, 0, 4 + address.length, 0, family, source, scope, ...address];
+      const cookie = (n: number) => [0, 10, 0, n, ...Array.from({ length: n }, (_, i) => i)];
+      for (const good of [subnet(1, 24, 0, [192, 0, 2]), subnet(2, 56, 0, [0x20, 1, 0xd, 0xb8, 0, 0, 1]), subnet(1, 0, 0, []), cookie(8), cookie(16), cookie(40)]) {
+        expect(answered(withOpt(q(), 1232, 0, 0, good)).answers).toHaveLength(2);
+      }
+      for (const bad of [subnet(3, 8, 0, [1]), subnet(1, 33, 0, [1, 2, 3, 4, 5]), subnet(1, 24, 0, [192, 0, 2, 0]), subnet(1, 24, 8, [192, 0, 2]), [0, 8, 0, 2, 0, 1],
+        cookie(7), cookie(12), cookie(41), [0, 15, 0, 2, 0, 4]]) {
+        passed(withOpt(q(), 1232, 0, 0, bad));
+      }
     });
 
     it("passes versions other than 0, OPT records that are cut short, malformed, not the root's, or not alone", () => {
