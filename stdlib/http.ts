@@ -4,7 +4,7 @@
  * (`kscript/string`), which keeps the compiled code small for the 8 KB hook budgets.
  * @module
  */
-import { char, find, lower, match, reverse, sub } from "kscript/string";
+import { char, find, gsub, lower, match, reverse, sub } from "kscript/string";
 
 /** Size limits a request must respect; exceeding one is an error with its HTTP status. */
 export interface HttpLimits {
@@ -28,12 +28,20 @@ export interface HttpRequest {
   target: string;
   /** 0 for HTTP/1.0, 1 for HTTP/1.1. */
   minor: number;
-  /** Header values by lower-case field name (the last one wins), leading and trailing blanks removed. */
+  /**
+   * Header values by lower-case field name, leading and trailing blanks removed; a field sent on several
+   * lines has their values joined with ", ", as RFC 9110 §5.3 reads them.
+   */
   headers: Record<string, string>;
   /** Bytes of the body, chunk framing not counted. */
   bodyLength: number;
   /** Bytes of the whole message: header block and body as framed. The next request starts right after. */
   length: number;
+  /**
+   * Whether the connection ends after this request (RFC 9112 §9.3): HTTP/1.1 with `close` in Connection,
+   * HTTP/1.0 without `keep-alive`. Bytes after such a request are not a request.
+   */
+  close: boolean;
 }
 
 /**
@@ -131,7 +139,10 @@ export function parseRequest(text: string, limits: HttpLimits = DEFAULT_HTTP_LIM
     end = bodyStart + length;
     if (end > text.length + 1) return INCOMPLETE;
   }
-  return { kind: "request", request: { method, target, minor: minor === "1" ? 1 : 0, headers, bodyLength, length: end - 1 } };
+  // Connection is a list of tokens (RFC 9110 §7.6.1): blanks removed, each between commas.
+  const connection = `,${gsub(lower(headers["connection"] ?? ""), "[ \t]", "")[0]},`;
+  const close = minor === "1" ? find(connection, ",close,", 1, true)[0] !== undefined : find(connection, ",keep-alive,", 1, true)[0] === undefined;
+  return { kind: "request", request: { method, target, minor: minor === "1" ? 1 : 0, headers, bodyLength, length: end - 1, close } };
 }
 
 /** A Content-Length value: digits only (no sign, blank or list), at most `max`; else the error. */
@@ -162,7 +173,8 @@ function readFields(text: string, blockStart: number, position: number, limits: 
     // A tab is optional whitespace to RFC 9110 but an error to llhttp in the framing fields: refuse it there.
     const framingTab = key !== "host" && find(raw, "\t", 1, true)[0] !== undefined;
     if (SINGLE[key] === true && (fields[key] !== undefined || framingTab)) return fail(400, `repeated or odd ${key}`);
-    fields[key] = trimBlanks(raw);
+    const value = trimBlanks(raw);
+    fields[key] = fields[key] === undefined ? value : `${fields[key]}, ${value}`;
     position = next + 2;
   }
 }
@@ -193,8 +205,11 @@ function readChunked(text: string, position: number, limits: HttpLimits): LuaMul
     if (size > limits.maxBody) return $multi(fail(413, "body too large"), 0);
     position = lineEnd + 2;
     if (n === 0) {
-      const end = readFields(text, position, position, limits, {});
-      return $multi(end, size);
+      // Trailer fields (RFC 9110 §6.5): none that frames or routes the request, which a reader merging the
+      // trailer into the header section would take as this request's.
+      const trailer: Record<string, string> = {};
+      const end = readFields(text, position, position, limits, trailer);
+      return $multi(typeof end === "number" && (trailer["content-length"] ?? trailer["transfer-encoding"] ?? trailer["host"]) !== undefined ? fail(400, "framing field in the trailer") : end, size);
     }
     const dataEnd = position + n;
     const crlf = sub(text, dataEnd, dataEnd + 1);

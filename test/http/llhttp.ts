@@ -1,26 +1,14 @@
 /**
  * The reference: Node's own HTTP server (llhttp, strict: `insecureHTTPParser: false`) fed raw bytes over
- * loopback, one connection per input, then a half-close. What it reports is what llhttp parsed.
+ * loopback, one connection per input, then a half-close. What it reports is what llhttp parsed; its error is
+ * llhttp's code, or "missing Host" when Node itself refused an HTTP/1.1 request without one.
  */
 import http from "node:http";
 import net from "node:net";
+import type { ReferenceOutcome } from "./corpus.js";
 
-export interface LlhttpOutcome {
-  /** Requests llhttp parsed completely, in order: method, target and body length. */
-  messages: { method: string; url: string; bodyLength: number }[];
-  /** How the input ended: every byte parsed; a parse error (its llhttp code); or EOF inside a request. */
-  end: "ok" | "error" | "incomplete";
-  /** llhttp's error code, or "missing Host" when Node itself refused an HTTP/1.1 request without one. */
-  error?: string;
-}
-
-export interface Llhttp {
-  parse(bytes: string): Promise<LlhttpOutcome>;
-  close(): Promise<void>;
-}
-
-export async function startLlhttp(): Promise<Llhttp> {
-  const seen = new Map<number, LlhttpOutcome>();
+export async function llhttpOutcomes(inputs: string[]): Promise<ReferenceOutcome[]> {
+  const seen = new Map<number, ReferenceOutcome>();
   const server = http.createServer({ insecureHTTPParser: false }, (req, res) => {
     const outcome = seen.get(req.socket.remotePort!)!;
     let bodyLength = 0;
@@ -43,7 +31,7 @@ export async function startLlhttp(): Promise<Llhttp> {
   const { port } = server.address() as net.AddressInfo;
 
   const parse = (bytes: string) =>
-    new Promise<LlhttpOutcome>((resolve) => {
+    new Promise<ReferenceOutcome>((resolve) => {
       let localPort = 0;
       let answers = "";
       const client = net.connect(port, "127.0.0.1", () => {
@@ -62,5 +50,8 @@ export async function startLlhttp(): Promise<Llhttp> {
         }),
       );
     });
-  return { parse, close: () => new Promise<void>((resolve) => server.close(() => resolve())) };
+  const outcomes: ReferenceOutcome[] = [];
+  for (const bytes of inputs) outcomes.push(await parse(bytes));
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return outcomes;
 }

@@ -57,6 +57,23 @@ describe("kscript/http parseRequest", () => {
     expect(probe(`POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100000\r\n\r\n${"x".repeat(100000)}`, 100000)).toMatch(/^POST \/ 1\.1 length=100052 body=100000 /);
     expect(probe("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 100001\r\n\r\n", 100000)).toBe("error 413 body too large");
   });
+
+  it("refuses trailer fields that frame or route the request", () => {
+    const chunked = (trailer: string) => probe(`POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n${trailer}\r\n`);
+    expect(chunked("Expires: 0\r\n")).toBe("POST / 1.1 length=81 body=3 host=[a] transfer-encoding=[chunked]");
+    for (const field of ["Content-Length: 3", "content-length: 0", "Transfer-Encoding: chunked", "Host: b"]) {
+      expect(chunked(`${field}\r\n`)).toBe("error 400 framing field in the trailer");
+    }
+  });
+
+  it("joins a field sent on several lines, and says when the connection closes after the request", () => {
+    expect(probe("GET / HTTP/1.1\r\nHost: a\r\nAccept: a\r\nAccept: b, c\r\n\r\n")).toBe("GET / 1.1 length=52 body=0 accept=[a, b, c] host=[a]");
+    const close = (version: string, connection: string[]) => /\d close /.test(probe(`GET / ${version}\r\nHost: a\r\n${connection.map((c) => `Connection: ${c}\r\n`).join("")}\r\n`));
+    expect([[], ["keep-alive"], ["Upgrade"], ["closed"]].map((c) => close("HTTP/1.1", c))).toEqual([false, false, false, false]);
+    expect([["close"], ["Close"], ["keep-alive, close"], ["keep-alive", " close "], ["x,CLOSE\t"]].map((c) => close("HTTP/1.1", c))).toEqual([true, true, true, true, true]);
+    expect([[], ["close"], ["keep-alives"]].map((c) => close("HTTP/1.0", c))).toEqual([true, true, true]);
+    expect([["keep-alive"], ["Keep-Alive"], ["te, keep-alive"]].map((c) => close("HTTP/1.0", c))).toEqual([false, false, false]);
+  });
 });
 
 describe("kscript/http safePath", () => {

@@ -33,8 +33,9 @@ export function recv(msg: string): LuaMultiReturn<[number, string]> {
     return $multi(parsed.status, "");
   }
   const request = parsed.request;
-  // Pipelined bytes after this request wait for the next call.
-  pending = sub(text, request.length + 1);
+  // Pipelined bytes after this request wait for the next call; after one that closes the connection there
+  // are none to wait for (the server closes it once this answer is sent).
+  pending = request.close ? "" : sub(text, request.length + 1);
   if (request.method !== "GET" && request.method !== "HEAD") return $multi(KNOWN[request.method] === true ? 405 : 501, "");
   const head = request.method === "HEAD" ? HEAD_ONLY : 0;
   const path = safePath(request.target);

@@ -77,6 +77,18 @@ describe("kTLS request router", async () => {
     expect(hook.runRecv(request("/index.html").slice(10))).toEqual({ code: 200, file: "/index.html" });
   });
 
+  it("answers no request after one that closes the connection", async () => {
+    for (const [first, answered] of [
+      [request("/hello.txt", "Connection: close\r\n"), false],
+      ["GET /hello.txt HTTP/1.0\r\n\r\n", false],
+      ["GET /hello.txt HTTP/1.0\r\nConnection: keep-alive\r\n\r\n", true],
+    ] as const) {
+      const hook = await connection();
+      expect(hook.runRecv(first + request("/index.html"))).toEqual({ code: 200, file: "/hello.txt" });
+      expect(hook.runRecv(""), first).toEqual(answered ? { code: 200, file: "/index.html" } : { code: 100, file: "" });
+    }
+  });
+
   it("reads a body exactly as its framing says, never as a request", async () => {
     const hook = await connection();
     const smuggled = request("/index.html");
@@ -114,6 +126,9 @@ describe("kTLS request router", async () => {
       [te, "5\r\nhello!\r\n0\r\n\r\n"],
       [te, "5\r\nhello0\r\n\r\n"],
       [te, "0\r\nBad Trailer: x\r\n\r\n"],
+      // Trailer fields that would frame or route the request for a server merging them into the header.
+      [te, "5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n"],
+      [te, "5\r\nhello\r\n0\r\nHost: b\r\n\r\n"],
     ]) {
       const hook = await connection();
       expect(hook.runRecv(request("/hello.txt", extra) + body).code, JSON.stringify(extra + body)).toBe(400);

@@ -36,6 +36,8 @@ export function process(buf: Data): boolean {
     // POST and PUT must say how long their body is: the application needs no "read until close" bodies.
     if ((request.method === "POST" || request.method === "PUT") && request.headers["content-length"] === undefined && request.headers["transfer-encoding"] === undefined) return false;
     if (request.length === text.length) return true;
+    // Bytes after a request that closes the connection are no request: a client sending them is broken or lying.
+    if (request.close) return false;
     text = sub(text, request.length + 1);
   }
   return false;

@@ -81,6 +81,10 @@ describe("socket HTTP validator", async () => {
       "1\r\nx\r\n".repeat(128) + "0\r\n\r\n", // more than 128 chunks
       "0\r\nBad Trailer: x\r\n\r\n",
       "0\r\nX: a\nb\r\n\r\n",
+      // Trailer fields that would frame or route the request for a server merging them into the header.
+      "5\r\nhello\r\n0\r\nContent-Length: 5\r\n\r\n",
+      "5\r\nhello\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n",
+      "5\r\nhello\r\n0\r\nHost: b\r\n\r\n",
     ]) {
       expect(accepts(post(te, body)), JSON.stringify(body)).toBe(false);
     }
@@ -101,6 +105,15 @@ describe("socket HTTP validator", async () => {
     expect(accepts(post(`Content-Length: ${hidden.length}\r\n`, hidden))).toBe(true);
     expect(accepts(get("/").repeat(16))).toBe(true);
     expect(accepts(get("/").repeat(17))).toBe(false); // more than 16 requests in one receive
+  });
+
+  it("refuses bytes after a request that closes the connection", () => {
+    const next = "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
+    expect(accepts(get("/", "Host: a\r\nConnection: close\r\n"))).toBe(true);
+    expect(accepts(get("/", "Host: a\r\nConnection: close\r\n") + next)).toBe(false);
+    expect(accepts(get("/", "Host: a\r\nConnection: keep-alive\r\nConnection: close\r\n") + next)).toBe(false);
+    expect(accepts("GET / HTTP/1.0\r\n\r\n" + next)).toBe(false); // HTTP/1.0 closes unless it asks to keep alive
+    expect(accepts("GET / HTTP/1.0\r\nConnection: Keep-Alive\r\n\r\n" + next)).toBe(true);
   });
 
   it("refuses bare CR or LF, obs-fold, blanks before a colon and invisible bytes in the target", () => {
