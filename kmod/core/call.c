@@ -305,7 +305,8 @@ int kscript_run(const char *name, const char *func, u8 *input,
 		mutex_lock(&st->lock);
 		kscript_call(st, &a, GFP_KERNEL);
 		mutex_unlock(&st->lock);
-		kscript_pool_give(a.s, st);
+		/* Kept as it is: test calls share it, as the local engine's do. */
+		kscript_pool_give(a.s, st, false);
 	}
 	kscript_script_put(a.s);
 	return reply->err;

@@ -192,7 +192,7 @@ void kscript_conn_release(struct kscript_conn *c)
 	if (!c)
 		return;
 	if (c->st)
-		kscript_pool_give(c->s, c->st);
+		kscript_pool_give(c->s, c->st, true);
 	kscript_script_put(c->s);
 	kfree(c);
 }

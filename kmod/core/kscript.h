@@ -33,6 +33,7 @@ struct kscript_state {
 	int redirect;		/* xdp.redirect's ifindex in this call, or 0 */
 	struct list_head pool_node;	/* idle in its script's pool */
 	struct list_head all_node;	/* in its script's pool, idle or not */
+	bool stale;		/* given back by a connection: made anew before reuse */
 };
 
 /* The kscript state a Lua state belongs to (its klua_ctx is embedded). */
@@ -115,7 +116,8 @@ struct kscript_script *kscript_script_new(const char *name,
 /* An idle state of a pooled script (made if none is idle), and back. */
 struct kscript_state *kscript_pool_take(struct kscript_script *s,
 					struct kscript_buf *reply);
-void kscript_pool_give(struct kscript_script *s, struct kscript_state *st);
+void kscript_pool_give(struct kscript_script *s, struct kscript_state *st,
+		      bool stale);
 /*
  * One more chunk run in st (the caller holds its lock), under the script's
  * limits, as its text's chunk ran at load; the Lua error in reply.

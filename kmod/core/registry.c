@@ -332,7 +332,12 @@ static struct kscript_state *kscript_pool_grow(struct kscript_script *s,
 	return st;
 }
 
-/* Process context. */
+/*
+ * Process context. A stale state is not reused as its connection left it:
+ * it is closed and a new one made from the script's text, so nothing a
+ * connection left in the script's variables (a partial request, say)
+ * reaches the next connection.
+ */
 struct kscript_state *kscript_pool_take(struct kscript_script *s,
 					struct kscript_buf *reply)
 {
@@ -342,17 +347,30 @@ struct kscript_state *kscript_pool_take(struct kscript_script *s,
 	spin_lock_irqsave(&s->pool_lock, flags);
 	st = list_first_entry_or_null(&s->pool, struct kscript_state,
 				      pool_node);
-	if (st)
+	if (st) {
 		list_del_init(&st->pool_node);
+		if (st->stale) {
+			list_del(&st->all_node);
+			s->pool_states--;
+		}
+	}
 	spin_unlock_irqrestore(&s->pool_lock, flags);
+	if (st && st->stale) {
+		klua_close(st->L);
+		kvfree(st);
+		st = NULL;
+	}
 	return st ?: kscript_pool_grow(s, reply);
 }
 
-void kscript_pool_give(struct kscript_script *s, struct kscript_state *st)
+/* Any context. @stale: a connection used it (see kscript_pool_take). */
+void kscript_pool_give(struct kscript_script *s, struct kscript_state *st,
+		       bool stale)
 {
 	unsigned long flags;
 
 	spin_lock_irqsave(&s->pool_lock, flags);
+	st->stale = stale;
 	list_add(&st->pool_node, &s->pool);
 	spin_unlock_irqrestore(&s->pool_lock, flags);
 }
@@ -434,7 +452,7 @@ struct kscript_script *kscript_script_new(const char *name,
 			err = PTR_ERR(st);
 			goto fail;
 		}
-		kscript_pool_give(s, st);
+		kscript_pool_give(s, st, false);
 	}
 	return s;
 fail:

@@ -99,6 +99,18 @@ export const ktlsSuite: Suite = {
       for (const c of KTLS_CIPHERS) lines.push(`echo '== ${mode.name} / ${c.name}'`, ...requests(mode.port, c.curl));
       lines.push(`echo '== ${mode.name} / end'`, "kill $P; wait $P", "cat /run/server.log");
     }
+    // A client that leaves mid-request: the next connection gets a state of its own, made anew, so the
+    // partial request the router kept is not read as the start of the next client's (it would get data.bin).
+    lines.push(
+      "echo '== connection left mid-request'",
+      `${server("ktls-server")} 8450 www ${work}/cert.pem ${work}/key.pem --attach router >/run/ready 2>/run/server.log & P=$!`,
+      "listening 8450 $P",
+      "(printf 'GET /data.bin HTTP/1.1\\r\\nHost: a\\r\\nX-Rest: '; sleep 2) | openssl s_client -connect 127.0.0.1:8450 -servername localhost >/dev/null 2>&1; echo \"s_client=$?\"",
+      "sleep 1",
+      "curl -sk https://127.0.0.1:8450/hello.txt -o /run/next; cmp /run/next www/hello.txt && echo next-client-own-file",
+      "kill $P; wait $P",
+      "cat /run/server.log",
+    );
     // The event loop's cached descriptors follow the files: rewritten in place, replaced by a rename (in a
     // writable copy of www: the guest sees the host's files read-only).
     const hello = "https://127.0.0.1:8448/hello.txt";

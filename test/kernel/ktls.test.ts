@@ -50,6 +50,13 @@ describe("kTLS with the ktls-http hook in the kernel VM", () => {
     }
   }
 
+  it("a client leaving mid-request leaves nothing for the next connection: its state is made anew", ({ skip }) => {
+    ran(run, skip);
+    const s = section("connection left mid-request", "");
+    expect(s, output).toContain("s_client=0");
+    expect(s).toContain("next-client-own-file");
+  });
+
   it("the event loop's cached descriptors follow a file rewritten in place and one renamed over it", ({ skip }) => {
     ran(run, skip);
     const s = section("file cache", "");
