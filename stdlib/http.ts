@@ -248,6 +248,16 @@ function trimBlanks(value: string): string {
 }
 
 /**
+ * Whether the request asks for an expectation a server cannot meet (RFC 9110 §10.1.1): an `Expect` field
+ * other than `100-continue`. Such a request gets 417 (Expectation Failed), as Node's and Apache's servers
+ * answer it, rather than being served as if the expectation were met.
+ */
+export function unmetExpectation(request: HttpRequest): boolean {
+  const expect = request.headers["expect"];
+  return expect !== undefined && lower(expect) !== "100-continue";
+}
+
+/**
  * The file path a request-target names, percent-decoded and checked, or undefined when it could escape the
  * served root or is not a plain path: `.` or `..` segments (encoded or not), empty segments, backslashes,
  * NUL and other control bytes, malformed escapes. The query is dropped; "/" names "/index.html".

@@ -14,7 +14,7 @@
  *               [--priority GNUTLS-PRIORITY]
  *
  * Prints "listening PORT" when ready. Connections are kept alive across
- * requests, as the hook's codes allow (200, 404, 405: kept; others close).
+ * requests, as the hook's codes allow (200, 404, 405, 417: kept; others close).
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -243,7 +243,7 @@ static void respond(struct worker *w, struct conn *c, int code,
 	}
 	if (code == 200)
 		code = 404;
-	c->close_after = code != 404 && code != 405;
+	c->close_after = code != 404 && code != 405 && code != 417;
 	c->head_len = snprintf(c->head, sizeof(c->head),
 			       "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s\r\n%s\n",
 			       code, http_reason(code), strlen(http_reason(code)) + 1,

@@ -69,7 +69,7 @@ static int send_all(int fd, const char *buf, size_t len, int flags)
 static int send_status(int fd, int code, int head_only)
 {
 	char head[256];
-	int keep = code == 404 || code == 405;
+	int keep = code == 404 || code == 405 || code == 417;
 	int n = snprintf(head, sizeof(head),
 			 "HTTP/1.1 %d %s\r\nContent-Length: %zu\r\n%s\r\n%s\n",
 			 code, http_reason(code), strlen(http_reason(code)) + 1,

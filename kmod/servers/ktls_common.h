@@ -69,6 +69,7 @@ static inline const char *http_reason(int code)
 	case 405: return "Method Not Allowed";
 	case 413: return "Content Too Large";
 	case 414: return "URI Too Long";
+	case 417: return "Expectation Failed";
 	case 431: return "Request Header Fields Too Large";
 	case 501: return "Not Implemented";
 	case 505: return "HTTP Version Not Supported";

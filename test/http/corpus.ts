@@ -4,6 +4,8 @@
  * bodies (sizes, extensions, data, trailers), Expect: 100-continue, pipelining and persistent connections, and
  * size limits. Bytes are latin1 strings.
  */
+import { replayableRandom } from "../helpers/random.js";
+
 export interface Case {
   /** What the case varies, e.g. "content-length" (the table groups by it). */
   kind: string;
@@ -152,5 +154,32 @@ export function corpus(): Case[] {
     chunked("1\r\nx\r\n".repeat(70) + "0\r\n\r\n"), chunked(`2328\r\n${"x".repeat(9000)}\r\n0\r\n\r\n`),
     get("/hello.txt", ["Host: a", `X: ${" \t".repeat(3000)}x`]), `GET /${"%".repeat(2000)} HTTP/1.1\r\nHost: a\r\n\r\n`);
   add("incomplete", get().slice(0, 20), post(["Content-Length: 10"], "hello"), chunked("5\r\nhel"), chunked("5\r\nhello\r\n"), get("/hello.txt", ["Host: a"]).slice(0, -2));
+
+  // Requests as clients send them with one byte changed, removed or added, or one line repeated: inputs
+  // nobody wrote down. The bytes changed in are those framing turns on.
+  const r = replayableRandom(9112);
+  const bases = [
+    get("/index.html", ["Host: example.org", "User-Agent: curl/8.0", "Accept: */*"]), post(["Content-Length: 11"], "hello=world"),
+    chunked("5;x=y\r\nhello\r\n6\r\n world\r\n0\r\nT: v\r\n\r\n"), get() + get("/index.html", ["Host: a", "Connection: close"]),
+    request("HEAD /hello.txt HTTP/1.0", ["Connection: keep-alive"]) + get(), post(["Content-Length: 3", "Expect: 100-continue"], "abc") + get(),
+  ];
+  const bytes = ["\r", "\n", " ", "\t", ":", ";", ",", "=", "\"", "0", "5", "a", "F", "-", "+", "\x00", "\x7f", "\x80", "/", "%"];
+  for (let i = 0; i < 600; i++) {
+    const base = bases[r(bases.length)];
+    const at = r(base.length);
+    const change = r(4);
+    const b = bytes[r(bytes.length)];
+    let bytesOut = base;
+    if (change === 0) bytesOut = base.slice(0, at) + b + base.slice(at + 1);
+    if (change === 1) bytesOut = base.slice(0, at) + base.slice(at + 1);
+    if (change === 2) bytesOut = base.slice(0, at) + b + base.slice(at);
+    if (change === 3) {
+      const lines = base.split("\r\n");
+      const n = 1 + r(lines.length - 2);
+      lines.splice(n, 0, lines[n]);
+      bytesOut = lines.join("\r\n");
+    }
+    add("random", bytesOut);
+  }
   return cases;
 }

@@ -1,4 +1,4 @@
-import { parseRequest, safePath } from "kscript/http";
+import { parseRequest, safePath, unmetExpectation } from "kscript/http";
 import { sub } from "kscript/string";
 import { FILES } from "./files";
 
@@ -36,8 +36,10 @@ export function recv(msg: string): LuaMultiReturn<[number, string]> {
   // Pipelined bytes after this request wait for the next call; after one that closes the connection there
   // are none to wait for (the server closes it once this answer is sent).
   pending = request.close ? "" : sub(text, request.length + 1);
-  if (request.method !== "GET" && request.method !== "HEAD") return $multi(KNOWN[request.method] === true ? 405 : 501, "");
   const head = request.method === "HEAD" ? HEAD_ONLY : 0;
+  // An expectation is refused before the method is looked at, as Node's and Apache's servers do.
+  if (unmetExpectation(request)) return $multi(head + 417, "");
+  if (request.method !== "GET" && request.method !== "HEAD") return $multi(KNOWN[request.method] === true ? 405 : 501, "");
   const path = safePath(request.target);
   if (path === undefined) return $multi(head + 400, "");
   if (FILES[path] !== true) return $multi(head + 404, "");

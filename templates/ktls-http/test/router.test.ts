@@ -77,6 +77,15 @@ describe("kTLS request router", async () => {
     expect(hook.runRecv(request("/index.html").slice(10))).toEqual({ code: 200, file: "/index.html" });
   });
 
+  it("answers 417 to an expectation other than 100-continue, and reads on", async () => {
+    const hook = await connection();
+    expect(hook.runRecv(request("/hello.txt", "Expect: 100-continue\r\n"))).toEqual({ code: 200, file: "/hello.txt" });
+    expect(hook.runRecv(request("/hello.txt", "Expect: 200-ok\r\n")).code).toBe(417);
+    expect(hook.runRecv(`HEAD /hello.txt HTTP/1.1\r\nHost: a\r\nExpect: x\r\n\r\n`).code).toBe(1417);
+    expect(hook.runRecv(`POST /form HTTP/1.1\r\nHost: a\r\nExpect: x\r\nContent-Length: 3\r\n\r\nabc${request("/hello.txt")}`).code).toBe(417);
+    expect(hook.runRecv("")).toEqual({ code: 200, file: "/hello.txt" });
+  });
+
   it("answers no request after one that closes the connection", async () => {
     for (const [first, answered] of [
       [request("/hello.txt", "Connection: close\r\n"), false],

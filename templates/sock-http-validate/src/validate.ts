@@ -1,5 +1,5 @@
 import type { Data } from "kscript/data";
-import { DEFAULT_HTTP_LIMITS, parseRequest, type HttpLimits } from "kscript/http";
+import { DEFAULT_HTTP_LIMITS, parseRequest, unmetExpectation, type HttpLimits } from "kscript/http";
 import { sub } from "kscript/string";
 
 /** Methods the application behind this socket implements; anything else is refused before it reads it. */
@@ -32,7 +32,7 @@ export function process(buf: Data): boolean {
     const parsed = parseRequest(text, LIMITS);
     if (parsed.kind !== "request") return parsed.kind === "incomplete" && methodPrefixOk(text);
     const request = parsed.request;
-    if (METHODS[request.method] !== true) return false;
+    if (METHODS[request.method] !== true || unmetExpectation(request)) return false;
     // POST and PUT must say how long their body is: the application needs no "read until close" bodies.
     if ((request.method === "POST" || request.method === "PUT") && request.headers["content-length"] === undefined && request.headers["transfer-encoding"] === undefined) return false;
     if (request.length === text.length) return true;

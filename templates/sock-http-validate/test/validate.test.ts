@@ -107,6 +107,13 @@ describe("socket HTTP validator", async () => {
     expect(accepts(get("/").repeat(17))).toBe(false); // more than 16 requests in one receive
   });
 
+  it("refuses an expectation other than 100-continue, which the application cannot meet", () => {
+    const expecting = (value: string) => accepts(post(`Content-Length: 5\r\nExpect: ${value}\r\n`, "hello"));
+    expect(expecting("100-continue")).toBe(true);
+    expect(expecting("100-Continue")).toBe(true);
+    for (const value of ["100-continu", "200-ok", "100-continue, x", ""]) expect(expecting(value), value).toBe(false);
+  });
+
   it("refuses bytes after a request that closes the connection", () => {
     const next = "GET /next HTTP/1.1\r\nHost: a\r\n\r\n";
     expect(accepts(get("/", "Host: a\r\nConnection: close\r\n"))).toBe(true);
