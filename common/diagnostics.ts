@@ -276,6 +276,14 @@ export const CATALOG = {
     title: "wildcard owner",
     message: "'{0}' is a wildcard owner (RFC 4592); xdp-dns answers the names written, not names a wildcard would match. Write a record for each name to answer.",
   },
+  KS6016: {
+    title: "name outside the zone",
+    message: "'{0}' is outside the zone '{1}' ({2}); zone readers such as BIND, NSD and dnspython leave such records out. Write names at or under '{1}', or put these in a zone file of their own.",
+  },
+  KS6017: {
+    title: "relative $ORIGIN",
+    message: "'{0}' is relative; zone readers disagree on what a relative $ORIGIN is relative to. Write the whole name ending in a dot, e.g. '$ORIGIN {0}.{1}'.",
+  },
   KS4005: {
     title: "folder not empty",
     message: "{0} is not empty; kscript init only creates new projects. Give a new or empty folder.",

@@ -8,9 +8,10 @@
  *   entry), then the answer records ready to copy into a reply: owner as a pointer to the question (offset
  *   12), type, class IN, TTL, data length, address.
  *
- * Read: `$ORIGIN`, `$TTL`, owners (absolute, relative to the origin, `@`, or blank for the previous one),
+ * Read: `$ORIGIN` (absolute), `$TTL`, owners (absolute, relative to the origin, `@`, or blank for the previous one),
  * TTL (seconds, or BIND's durations such as `1h30m`) and class IN in either order, comments, records continued over lines in parentheses; A and AAAA are
- * compiled, SOA and NS checked and left out (the hook answers A and AAAA only). Anything else is a located
+ * compiled, SOA and NS checked and left out (the hook answers A and AAAA only). Names must lie in the zone
+ * (under the first $ORIGIN, else the SOA's owner), as other zone readers keep only those. Anything else is a located
  * error from the catalog (KS6xxx). Keys and values are strings of bytes, one per character, as Lua strings
  * and the rcu table hold them.
  */
@@ -133,6 +134,9 @@ function nameLabels(token: Token, origin: string[] | undefined, file: string): s
   return checkLength([...lower, ...origin], token, file);
 }
 
+/** Whether a name (labels) is the zone's apex or under it. */
+const inZone = (labels: string[], zone: string[]) => labels.length >= zone.length && labels.slice(labels.length - zone.length).join(".") === zone.join(".");
+
 const wireLength = (labels: string[]) => labels.reduce((n, l) => n + 1 + l.length, 1);
 
 function checkLength(labels: string[], token: Token, file: string): string[] {
@@ -208,9 +212,16 @@ interface RRset {
   first: Token;
 }
 
-function parse(text: string, file: string): { sets: RRset[]; skipped: number } {
+/** The zone a file describes: its first $ORIGIN, else its first SOA's owner; and what said so. */
+interface Apex {
+  labels: string[];
+  source: string;
+}
+
+function parse(text: string, file: string): { sets: RRset[]; skipped: number; apex: Apex | undefined } {
   const sets = new Map<string, RRset>();
   let origin: string[] | undefined;
+  let apex: Apex | undefined;
   let defaultTtl: number | undefined;
   let lastTtl: number | undefined;
   let owner: string[] | undefined;
@@ -236,8 +247,9 @@ function parse(text: string, file: string): { sets: RRset[]; skipped: number } {
       const directive = first.text.toUpperCase();
       if (directive === "$ORIGIN") {
         const name = next("a domain name");
-        if (!name.text.endsWith(".") && !origin) fail("KS6008", [name.text], name, file);
+        if (!name.text.endsWith(".")) fail("KS6017", [name.text, origin ? `${origin.join(".")}.` : "example.com."], { ...name, length: name.text.length }, file);
         origin = nameLabels(name, origin, file);
+        apex ??= { labels: origin, source: "its first $ORIGIN" };
       } else if (directive === "$TTL") {
         defaultTtl = ttlOf(next("a TTL"), file);
       } else {
@@ -268,6 +280,7 @@ function parse(text: string, file: string): { sets: RRset[]; skipped: number } {
       t = next("a record type");
     }
     const type = t.text.toUpperCase();
+    if (type === "SOA") apex ??= { labels: owner!, source: "the owner of its SOA record" };
     if (type === "SOA" || type === "NS") {
       // Checked as RFC 1035 §3.3 writes them: NS a name; SOA two names and five 32-bit numbers.
       nameLabels(next("a domain name"), origin, file);
@@ -300,14 +313,14 @@ function parse(text: string, file: string): { sets: RRset[]; skipped: number } {
     const typeNumber = type === "A" ? TYPE_A : TYPE_AAAA;
     const slot = `${owner!.join(".")}/${typeNumber}`;
     let set = sets.get(slot);
-    if (!set) sets.set(slot, (set = { labels: owner!, type: typeNumber, ttl: recordTtl, addresses: [], rdata: [], first: t }));
+    if (!set) sets.set(slot, (set = { labels: owner!, type: typeNumber, ttl: recordTtl, addresses: [], rdata: [], first }));
     set.ttl = Math.min(set.ttl, recordTtl);
     if (!set.rdata.some((r) => r.equals(bytes))) {
       set.rdata.push(bytes);
       set.addresses.push(address.text);
     }
   }
-  return { sets: [...sets.values()], skipped };
+  return { sets: [...sets.values()], skipped, apex };
 }
 
 /** The answer records of a set, ready to follow a question at offset 12 of a reply. */
@@ -342,7 +355,7 @@ export function entryKey(name: string[] | string, type: number): Buffer {
 }
 
 export function compileZone(text: string, file: string): ZoneResult {
-  let parsed: { sets: RRset[]; skipped: number };
+  let parsed: ReturnType<typeof parse>;
   try {
     parsed = parse(text, file);
   } catch (error) {
@@ -354,6 +367,11 @@ export function compileZone(text: string, file: string): ZoneResult {
   for (const set of parsed.sets) {
     const name = set.labels.length === 0 ? "." : `${set.labels.join(".")}.`;
     const where = { file, line: set.first.line, column: set.first.column, length: set.first.text.length };
+    const apex = parsed.apex;
+    if (apex && !inZone(set.labels, apex.labels)) {
+      diagnostics.push(diagnostic("KS6016", [name, apex.labels.length === 0 ? "." : `${apex.labels.join(".")}.`, apex.source], where));
+      continue;
+    }
     const bytes = wireLength(set.labels);
     if (bytes > MAX_KEY_NAME) {
       diagnostics.push(diagnostic("KS6013", [name, bytes], where));
