@@ -31,7 +31,8 @@ struct klua_ctx {
 	u64 insn_limit;
 	u64 time_limit_ns;	/* wall-clock budget of one call */
 	u64 budget;		/* instructions this call may run (softirq: fewer) */
-	u64 deadline_ns;	/* of this call, ktime_get_mono_fast_ns() */
+	u64 call_time_ns;	/* wall-clock this call may take (softirq: less) */
+	u64 deadline_ns;	/* ktime_get_mono_fast_ns(); 0 until first read */
 	u64 clock_due;		/* insns at which a C charge checks the clock */
 	bool budget_hit;	/* set when the budget ran out, for stats */
 	bool mem_hit;		/* set when the allocator refused, for stats */
