@@ -22,6 +22,8 @@
 /* On a stack that is not the task's (softirq on the IRQ stack): depth allowed. */
 #define KLUA_FOREIGN_DEPTH	(6 * 1024)
 #define KLUA_HOOK_EVERY		1000
+/* Allocated in a call before its clock is read (see klua_late). */
+#define KLUA_CLOCK_BYTES	(64 * 1024)
 /*
  * A call in softirq (xdp) holds its CPU with bottom halves off: whatever the
  * limits say, at most this much (1M instructions: ~10 ms natively).
@@ -42,6 +44,24 @@ static const char *const klua_base[] = { KSCRIPT_DIALECT_BASE, NULL };
 	static const char *const klua_##lib[] = { __VA_ARGS__, NULL };
 KSCRIPT_DIALECT_LIBS(KLUA_MEMBERS)
 #undef KLUA_MEMBERS
+
+/*
+ * Whether the call is past its time. The clock is first read here, at the
+ * first check (KLUA_HOOK_EVERY instructions in) or once the call has
+ * allocated KLUA_CLOCK_BYTES, not on entry: most calls (an XDP packet's) end
+ * sooner and never read it. The time counts from there; what came before is
+ * bounded by those few instructions and bytes.
+ */
+static bool klua_late(struct klua_ctx *ctx)
+{
+	u64 now = ktime_get_mono_fast_ns();
+
+	if (!ctx->deadline_ns) {
+		ctx->deadline_ns = now + ctx->call_time_ns;
+		return false;
+	}
+	return now > ctx->deadline_ns;
+}
 
 static void *klua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -72,6 +92,12 @@ static void *klua_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 		kvfree(ptr);
 	}
 	ctx->mem_used += nsize - osize;
+	/* Work a call does in C goes with what it allocates: start its clock. */
+	if (nsize > osize && !ctx->deadline_ns) {
+		ctx->call_alloc += nsize - osize;
+		if (ctx->call_alloc > KLUA_CLOCK_BYTES)
+			klua_late(ctx);
+	}
 	return nptr;
 }
 
@@ -185,23 +211,6 @@ int kscript_lua_over(lua_State *L)
 }
 
 /*
- * Whether the call is past its time. The clock is first read here, at the
- * first check (KLUA_HOOK_EVERY instructions in), not on entry: most calls
- * (an XDP packet's) end sooner and never read it. The time then counts from
- * that check; what came before is bounded by those few instructions.
- */
-static bool klua_late(struct klua_ctx *ctx)
-{
-	u64 now = ktime_get_mono_fast_ns();
-
-	if (!ctx->deadline_ns) {
-		ctx->deadline_ns = now + ctx->call_time_ns;
-		return false;
-	}
-	return now > ctx->deadline_ns;
-}
-
-/*
  * The wall clock, and a chance for others to run: a call in process context
  * may last as long as its limits allow without holding the CPU.
  */
@@ -259,6 +268,7 @@ void klua_enter(lua_State *L, gfp_t gfp)
 	struct klua_ctx *ctx = klua_ctx(L);
 	unsigned long sp = current_stack_pointer;
 	unsigned long base = (unsigned long)task_stack_page(get_current());
+
 	if (sp - base < THREAD_SIZE)
 		ctx->stack_floor = base + KLUA_STACK_RESERVE;
 	else
@@ -274,6 +284,7 @@ void klua_enter(lua_State *L, gfp_t gfp)
 		ctx->call_time_ns = min_t(u64, ctx->call_time_ns, KLUA_ATOMIC_TIME_NS);
 	}
 	ctx->deadline_ns = 0;	/* read at the first check: klua_late() */
+	ctx->call_alloc = 0;
 	ctx->budget_hit = false;
 	ctx->mem_hit = false;
 	ctx->over = false;

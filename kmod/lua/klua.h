@@ -33,6 +33,7 @@ struct klua_ctx {
 	u64 budget;		/* instructions this call may run (softirq: fewer) */
 	u64 call_time_ns;	/* wall-clock this call may take (softirq: less) */
 	u64 deadline_ns;	/* ktime_get_mono_fast_ns(); 0 until first read */
+	size_t call_alloc;	/* bytes allocated in this call, the clock unread */
 	u64 clock_due;		/* insns at which a C charge checks the clock */
 	bool budget_hit;	/* set when the budget ran out, for stats */
 	bool mem_hit;		/* set when the allocator refused, for stats */
