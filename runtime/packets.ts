@@ -314,6 +314,8 @@ export function parsePacket(frame: Uint8Array): ParsedPacket {
 }
 
 export const DNS_TYPE = { A: 1, NS: 2, CNAME: 5, MX: 15, TXT: 16, AAAA: 28 } as const;
+/** Bits of the DNS header's flags word (RFC 1035 §4.1.1). */
+export const DNS_FLAG = { QR: 0x8000, AA: 0x0400, TC: 0x0200, RD: 0x0100, RA: 0x0080 } as const;
 
 export interface DnsQuestion {
   name: string;

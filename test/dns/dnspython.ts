@@ -1,9 +1,9 @@
 /**
  * The reference: dnspython (Debian's python3-dnspython) reading each message with `dns.message.from_wire`
- * (strict: trailing bytes, bad counts, malformed names, records and EDNS are errors) and the zone file with
- * `dns.zone.from_text`, in one Python process for the whole corpus.
+ * (strict: trailing bytes, bad counts, malformed names, records and EDNS are errors), in one Python process
+ * for the whole corpus.
  */
-import { spawnSync } from "node:child_process";
+import { runPython } from "../helpers/python.js";
 
 /** A parsed message as dnspython reads it, or the exception it raised. */
 export interface Parsed {
@@ -38,13 +38,11 @@ export interface Reference {
   queries: Parsed[];
   /** Each reply, read and checked as an answer to its query by dnspython's `Message.is_response`. */
   replies: (Parsed & { isResponse: boolean })[];
-  /** The zone's A and AAAA RRsets, by "name/type". */
-  zone: Record<string, RRset>;
 }
 
 const SCRIPT = String.raw`
 import json, sys
-import dns.message, dns.name, dns.rdataclass, dns.rdatatype, dns.zone
+import dns.message
 
 def rrsets(section):
     return [{"name": s.name.to_text(omit_final_dot=True).lower(), "type": int(s.rdtype), "klass": int(s.rdclass), "ttl": s.ttl,
@@ -70,24 +68,11 @@ for q, r in job["replies"]:
     reply, parsed = parse(r)
     parsed["isResponse"] = bool(query is not None and reply is not None and query.is_response(reply))
     replies.append(parsed)
-zone = dns.zone.from_text(job["zone"], origin=None, relativize=False)
-zoned = {}
-for name, node in zone.nodes.items():
-    for rds in node.rdatasets:
-        if rds.rdtype in (dns.rdatatype.A, dns.rdatatype.AAAA):
-            text = name.to_text(omit_final_dot=True).lower()
-            zoned["%s/%d" % (text, rds.rdtype)] = {"name": text, "type": int(rds.rdtype), "klass": int(rds.rdclass), "ttl": rds.ttl,
-                                                   "rdatas": sorted(r.to_digestable().hex() for r in rds)}
-json.dump({"queries": queries, "replies": replies, "zone": zoned}, sys.stdout)
+json.dump({"queries": queries, "replies": replies}, sys.stdout)
 `;
 
 const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
 
-/** dnspython's reading of `queries`, of each [query, reply] pair and of the zone file's text. */
-export function dnspython(queries: Uint8Array[], replies: [Uint8Array, Uint8Array][], zone: string): Reference {
-  const job = { queries: queries.map(hex), replies: replies.map(([q, r]) => [hex(q), hex(r)]), zone };
-  // Debian's Python, where python3-dnspython is installed (a python3 earlier on PATH may not have it).
-  const run = spawnSync("/usr/bin/python3", ["-c", SCRIPT], { input: JSON.stringify(job), encoding: "utf8", maxBuffer: 1 << 28 });
-  if (run.status !== 0) throw new Error(`dnspython (apt-get install python3-dnspython) failed: ${run.stderr}${run.error ?? ""}`);
-  return JSON.parse(run.stdout) as Reference;
-}
+/** dnspython's reading of `queries` and of each [query, reply] pair. */
+export const dnspython = (queries: Uint8Array[], replies: [Uint8Array, Uint8Array][]) =>
+  runPython<Reference>(SCRIPT, { queries: queries.map(hex), replies: replies.map(([q, r]) => [hex(q), hex(r)]) }, "python3-dnspython");

@@ -3,7 +3,7 @@
  * whatever python3 comes first on PATH), each input given in one receive and then EOF. One Python process
  * parses every input: a process per input would cost seconds.
  */
-import { execFile } from "node:child_process";
+import { runPython } from "../helpers/python.js";
 import type { ReferenceOutcome } from "./corpus.js";
 
 const SCRIPT = `
@@ -54,11 +54,5 @@ def parse(data):
 json.dump([parse(text.encode("latin1")) for text in json.load(sys.stdin.buffer)], sys.stdout)
 `;
 
-export function h11Outcomes(inputs: string[]): Promise<ReferenceOutcome[]> {
-  return new Promise((resolve, reject) => {
-    const child = execFile("/usr/bin/python3", ["-c", SCRIPT], (err, stdout, stderr) =>
-      err ? reject(new Error(`h11: ${stderr || err.message}`)) : resolve(JSON.parse(stdout) as ReferenceOutcome[]),
-    );
-    child.stdin!.end(JSON.stringify(inputs));
-  });
-}
+/** h11's reading of each input. */
+export const h11Outcomes = (inputs: string[]) => runPython<ReferenceOutcome[]>(SCRIPT, inputs, "python3-h11");

@@ -138,7 +138,8 @@ function learn(msg: Data, key: string, qtype: number): void {
   const [name, , , qend] = readQuestion(msg);
   if (name === undefined) return;
   const answers = msg.getuint16(6);
-  const records = answers + msg.getuint16(8) + msg.getuint16(10);
+  const additional = answers + msg.getuint16(8);
+  const records = additional + msg.getuint16(10);
   let o = qend;
   let ttl = MAX_TTL;
   let opts = 0;
@@ -146,7 +147,7 @@ function learn(msg: Data, key: string, qtype: number): void {
   for (let i = 0; i < records && records <= MAX_RECORDS; i++) {
     const [owner, type, klass, t, rdata, rdlength] = readRecord(msg, o);
     if (owner === undefined) return;
-    if (type === TYPE_OPT ? i < records - msg.getuint16(10) || owner !== "" || ++opts > 1 : klass !== CLASS_IN || !rdataWellFormed(msg, type, rdata, rdlength)) return;
+    if (type === TYPE_OPT ? i < additional || owner !== "" || ++opts > 1 : klass !== CLASS_IN || !rdataWellFormed(msg, type, rdata, rdlength)) return;
     if (i < answers && owner === name && type === qtype) {
       const record = msg.getstring(rdata, rdlength);
       let seen = false;
