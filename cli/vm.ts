@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { UsageError, diagnostic } from "../common/diagnostics.js";
-import { VmUnavailable, bootVm, moduleParams, prepareVm, readInitLog, type VmImage } from "../vm/vm.js";
+import { VmUnavailable, bootVm, moduleParams, prepareVm, readInitLog, type BootImage, type VmImage } from "../vm/vm.js";
 
 /** The whole run's limit unless --timeout says otherwise; then qemu is stopped, whatever the guest does. */
 const DEFAULT_TIMEOUT_SECONDS = 3600;
@@ -30,10 +30,16 @@ function usage(message: string): UsageError {
   return new UsageError(diagnostic("KS4001", [`${message} Run 'kscript --help' for usage.`]));
 }
 
-/** The VM's image, or undefined after saying in one line why this machine cannot run it. */
-export async function startVm(cache?: string): Promise<VmImage | undefined> {
+/**
+ * The VM's image, or undefined after saying in one line why this machine cannot run it. With `module` false,
+ * only what a boot without kscript.ko needs (no module build).
+ */
+export async function startVm(cache?: string): Promise<VmImage | undefined>;
+export async function startVm(cache: string | undefined, module: boolean): Promise<BootImage | VmImage | undefined>;
+export async function startVm(cache?: string, module = true): Promise<BootImage | VmImage | undefined> {
+  const folder = cache === undefined ? undefined : path.join(path.resolve(cache), "kernel");
   try {
-    return await prepareVm(cache === undefined ? undefined : path.join(path.resolve(cache), "kernel"));
+    return module ? await prepareVm(folder) : await prepareVm(folder, "boot");
   } catch (error) {
     if (!(error instanceof VmUnavailable)) throw error;
     process.stderr.write(`kscript: cannot start the kernel VM: ${error.message}\n`);
@@ -54,11 +60,13 @@ export async function vmCommand(options: VmOptions, cwd: string): Promise<number
   }
   if (options.command !== undefined && options.command.length === 0) throw usage("'--' needs a command to run in the VM.");
   if (!options.module && options.params.length > 0) throw usage("--param sets kscript.ko's parameters; --no-module boots without it.");
-  const image = await startVm(options.cache);
+  const image = await startVm(options.cache, options.module);
   if (image === undefined) return 1;
-  const known = moduleParams(image.ko);
-  const unknown = options.params.map((p) => p.split("=")[0]).filter((n) => !known.includes(n));
-  if (unknown.length > 0) throw usage(`kscript.ko has no parameter ${unknown.map((n) => `'${n}'`).join(", ")} (it has ${known.join(", ")}).`);
+  if ("ko" in image) {
+    const known = moduleParams(image.ko);
+    const unknown = options.params.map((p) => p.split("=")[0]).filter((n) => !known.includes(n));
+    if (unknown.length > 0) throw usage(`kscript.ko has no parameter ${unknown.map((n) => `'${n}'`).join(", ")} (it has ${known.join(", ")}).`);
+  }
 
   const out = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-vm-"));
   process.stderr.write(`kscript: output folder ${out} (init.log, dmesg.txt${options.command ? ", console.log" : ""})\n`);

@@ -40,6 +40,6 @@ export function hookError(
   return new HookError(kind, luaMessage, where);
 }
 
-function escapeRegExp(s: string): string {
+export function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

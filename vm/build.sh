@@ -1,16 +1,63 @@
 #!/bin/sh
-# Build kscript.ko and tls.ko against the headers of the kernel under test,
-# the servers, the BPF objects and the busybox initramfs, each cached under a
-# key of its inputs.
-# Usage: build.sh CACHE KVER REPO. Prints KO=... and INITRD=... lines.
+# Build what the VM boots (the busybox initramfs) and, unless WHAT is "boot",
+# kscript.ko and tls.ko against the headers of the kernel under test, the
+# servers and the BPF objects, each cached under a key of its inputs.
+# Usage: build.sh CACHE KVER REPO [WHAT]. Prints KERNEL=, INITRD=, KO= … lines.
 set -eu
 cache=$1
 kver=$2
 repo=$3
+what=${4:-all}
 kdir=/usr/src/linux-headers-$kver
 here=$(cd "$(dirname "$0")" && pwd)
 
-# Concurrent test runs share the cache: one builder at a time.
+# Concurrent test runs share the cache: one builder at a time, with a lock of its own for the initramfs,
+# so a boot without kscript.ko (kscript vm --no-module) need not wait for a module build.
+exec 8>"$cache/initramfs.lock"
+flock 8
+
+# The initramfs: busybox, /init, and the 9p modules in load order.
+mods="$cache/image-$kver/lib/modules/$kver/kernel"
+bbver=$(dpkg-query -W -f '${Version}' busybox-static)
+ikey=$( (echo "$kver $bbver"; cat "$here/init.sh" "$0") | sha256sum | cut -c1-16)
+initrd="$cache/initramfs-$ikey.cpio.gz"
+if [ ! -f "$initrd" ]; then
+	root=$(mktemp -d)
+	trap 'rm -rf "$root"' EXIT
+	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" \
+		"$root/host" "$root/out" "$root/lib/modules"
+	cp /bin/busybox "$root/bin/busybox"
+	cp "$here/init.sh" "$root/init"
+	chmod +x "$root/init"
+	# Depth-first over each module's "depends=" so dependencies load first.
+	order=
+	add() {
+		local f d
+		case " $order " in *" $1 "*) return ;; esac
+		f=$(find "$mods" -name "$1.ko" | head -n1)
+		[ -n "$f" ] || { echo "build.sh: module $1 not found" >&2; exit 1; }
+		for d in $(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | tr ',' ' '); do
+			add "$d"
+		done
+		cp "$f" "$root/lib/modules/"
+		order="$order $1"
+	}
+	# kTLS's ciphers: the kernel cannot autoload them in the guest (no modprobe).
+	for m in virtio_pci 9pnet_virtio 9p ctr gcm ghash-generic ccm \
+		chacha20poly1305 chacha_generic poly1305_generic; do
+		add "$m"
+	done
+	echo "$order" >"$root/lib/modules/order"
+	(cd "$root" && find . | busybox cpio -o -H newc) 2>/dev/null |
+		gzip -1 >"$initrd.tmp"
+	find "$cache" -maxdepth 1 -name 'initramfs-*.cpio.gz' -mtime +0 -delete
+	mv "$initrd.tmp" "$initrd"
+fi
+exec 8>&-
+echo "INITRD=$initrd"
+echo "KERNEL=$cache/image-$kver/boot/vmlinuz-$kver"
+[ "$what" = boot ] && exit 0
+
 exec 9>"$cache/build.lock"
 flock 9
 
@@ -57,47 +104,8 @@ if [ ! -d "$bpf" ]; then
 	mv "$bpf.tmp" "$bpf"
 fi
 
-# The initramfs: busybox, /init, and the 9p modules in load order.
-mods="$cache/image-$kver/lib/modules/$kver/kernel"
-bbver=$(dpkg-query -W -f '${Version}' busybox-static)
-ikey=$( (echo "$kver $bbver"; cat "$here/init.sh" "$0") | sha256sum | cut -c1-16)
-initrd="$cache/initramfs-$ikey.cpio.gz"
-if [ ! -f "$initrd" ]; then
-	root=$(mktemp -d)
-	trap 'rm -rf "$root"' EXIT
-	mkdir -p "$root/bin" "$root/proc" "$root/sys" "$root/dev" \
-		"$root/host" "$root/out" "$root/lib/modules"
-	cp /bin/busybox "$root/bin/busybox"
-	cp "$here/init.sh" "$root/init"
-	chmod +x "$root/init"
-	# Depth-first over each module's "depends=" so dependencies load first.
-	order=
-	add() {
-		local f d
-		case " $order " in *" $1 "*) return ;; esac
-		f=$(find "$mods" -name "$1.ko" | head -n1)
-		[ -n "$f" ] || { echo "build.sh: module $1 not found" >&2; exit 1; }
-		for d in $(tr '\0' '\n' <"$f" | sed -n 's/^depends=//p' | tr ',' ' '); do
-			add "$d"
-		done
-		cp "$f" "$root/lib/modules/"
-		order="$order $1"
-	}
-	# kTLS's ciphers: the kernel cannot autoload them in the guest (no modprobe).
-	for m in virtio_pci 9pnet_virtio 9p ctr gcm ghash-generic ccm \
-		chacha20poly1305 chacha_generic poly1305_generic; do
-		add "$m"
-	done
-	echo "$order" >"$root/lib/modules/order"
-	(cd "$root" && find . | busybox cpio -o -H newc) 2>/dev/null |
-		gzip -1 >"$initrd.tmp"
-	find "$cache" -maxdepth 1 -name 'initramfs-*.cpio.gz' -mtime +0 -delete
-	mv "$initrd.tmp" "$initrd"
-fi
 echo "KO=$KO"
 echo "TLS_KO=$TLS_KO"
 echo "BPF=$bpf"
 echo "SM4=$sm4"
 echo "SERVERS=$servers"
-echo "INITRD=$initrd"
-echo "KERNEL=$cache/image-$kver/boot/vmlinuz-$kver"

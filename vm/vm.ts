@@ -20,10 +20,14 @@ export const VM_CPUS = 2;
 /** The VM cannot run on this machine (not root, not x86-64 Linux, packages not installable). */
 export class VmUnavailable extends Error {}
 
-export interface VmImage {
+/** What a boot without kscript.ko needs: the kernel and the initramfs. */
+export interface BootImage {
   kver: string;
   kernel: string;
   initrd: string;
+}
+
+export interface VmImage extends BootImage {
   ko: string;
   /** kscript's tls.ko (kmod/tls): Linux 6.1's net/tls with the recv hook; guests insmod it after kscript.ko. */
   tlsKo: string;
@@ -61,21 +65,40 @@ function script(name: string, args: string[]): Promise<Map<string, string>> {
   });
 }
 
-/**
- * Installs what the VM needs and builds (or reuses) the module and initramfs. `seconds` says how long
- * provisioning (Debian packages, kernel image) and the build (module, tls.ko, servers, BPF, initramfs) took.
- */
-export async function prepareVm(cache = VM_CACHE): Promise<VmImage & { seconds: { provision: number; build: number } }> {
+type Prepared<T> = T & { seconds: { provision: number; build: number } };
+
+/** Installs what the VM needs (Debian packages, the kernel image); resolves with the kernel's version. */
+export async function provisionVm(cache = VM_CACHE): Promise<string> {
   if (process.platform !== "linux" || process.arch !== "x64") throw new VmUnavailable("needs x86-64 Linux");
   if (process.getuid?.() !== 0) throw new VmUnavailable("needs root (installs Debian packages, runs qemu)");
   fs.mkdirSync(cache, { recursive: true });
-  const t0 = performance.now();
   const kver = (await script("provision.sh", [cache])).get("KVER");
   if (!kver) throw new Error("provision.sh printed no KVER");
+  return kver;
+}
+
+/**
+ * Builds (or reuses) the initramfs and, unless `what` is "boot" (a boot without kscript.ko), the module,
+ * tls.ko, servers and BPF objects for the provisioned kernel `kver`.
+ */
+export async function buildVm(cache: string, kver: string, what?: "all"): Promise<VmImage>;
+export async function buildVm(cache: string, kver: string, what: "boot"): Promise<BootImage>;
+export async function buildVm(cache: string, kver: string, what: "all" | "boot" = "all"): Promise<BootImage | VmImage> {
+  const built = await script("build.sh", [cache, kver, packageRoot, what]);
+  const boot: BootImage = { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")! };
+  if (what === "boot") return boot;
+  return { ...boot, ko: built.get("KO")!, tlsKo: built.get("TLS_KO")!, servers: built.get("SERVERS")!, bpf: built.get("BPF")!, sm4: built.get("SM4")! };
+}
+
+/** provisionVm, then buildVm; `seconds` says how long each took. */
+export async function prepareVm(cache?: string, what?: "all"): Promise<Prepared<VmImage>>;
+export async function prepareVm(cache: string | undefined, what: "boot"): Promise<Prepared<BootImage>>;
+export async function prepareVm(cache = VM_CACHE, what: "all" | "boot" = "all"): Promise<Prepared<BootImage | VmImage>> {
+  const t0 = performance.now();
+  const kver = await provisionVm(cache);
   const t1 = performance.now();
-  const built = await script("build.sh", [cache, kver, packageRoot]);
-  const seconds = { provision: (t1 - t0) / 1000, build: (performance.now() - t1) / 1000 };
-  return { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")!, ko: built.get("KO")!, tlsKo: built.get("TLS_KO")!, servers: built.get("SERVERS")!, bpf: built.get("BPF")!, sm4: built.get("SM4")!, seconds };
+  const image = what === "boot" ? await buildVm(cache, kver, "boot") : await buildVm(cache, kver);
+  return { ...image, seconds: { provision: (t1 - t0) / 1000, build: (performance.now() - t1) / 1000 } };
 }
 
 /** The parameters a kscript.ko takes (its .modinfo's parmtype= entries). */
@@ -101,7 +124,8 @@ export interface BootOptions {
 }
 
 /** Boots the VM and resolves with qemu's exit status once the guest powers off. */
-export function bootVm(image: VmImage, options: BootOptions): Promise<number> {
+export function bootVm(image: BootImage & { ko?: string }, options: BootOptions): Promise<number> {
+  if (options.module !== false && image.ko === undefined) throw new Error("bootVm: loading kscript.ko needs prepareVm's whole build, not 'boot'");
   fs.mkdirSync(options.out, { recursive: true });
   const runArgs = options.runner ? [options.runner, ...(options.runnerArgs ?? [])] : [];
   // The kernel command line carries the run; spaces inside an argument would split it.

@@ -75,9 +75,9 @@ const fixtureSuite = (name: string, lane: Suite["lane"]): Suite => ({
 /** The package's budget reaches the kernel: the same test file stops the loop there as in the emulator. */
 export const limitsSuite = fixtureSuite("limits", "a");
 /** 64-bit integer work (hashes, CRC32, TCP sequence numbers, wire addresses) gives the emulator's answers. */
-export const int64Suite = fixtureSuite("int64", "a");
+export const int64Suite = fixtureSuite("int64", "c");
 /** A failing hook is reported at its TypeScript line, with the emulator's kind and message. */
-export const errorsSuite = fixtureSuite("errors", "a");
+export const errorsSuite = fixtureSuite("errors", "c");
 
 /**
  * Every template's own tests, unchanged, against the real module: what passed in the emulator must pass here.

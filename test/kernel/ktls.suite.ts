@@ -76,9 +76,8 @@ function requests(port: number, curl: string): string[] {
 export const ktlsSuite: Suite = {
   name: "ktls",
   lane: "b",
-  async prepare({ image, work, kscript }) {
+  async prepare({ image: built, work, kscript }) {
     const site = path.join(work, "site");
-    const server = (name: string) => path.join(image.servers, name);
     await kscript(["init", "ktls-http", site]);
     // Bigger than one TLS record, so sendfile spans many.
     writeFileSync(path.join(site, "www", "data.bin"), randomBytes(300_000));
@@ -90,6 +89,8 @@ export const ktlsSuite: Suite = {
     await kscript(["build"], site);
     run("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
       "-keyout", "key.pem", "-out", "cert.pem", "-subj", "/CN=localhost", "-days", "2"], work);
+    const image = await built;
+    const server = (name: string) => path.join(image.servers, name);
     const lines = [WAIT_HELPERS, "ip link set lo up", `busybox insmod ${image.tlsKo} && echo tls-loaded`, "kscript deploy dist/router.kscript.json"];
     for (const mode of MODES) {
       lines.push(

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../../common/paths.js";
-import { VM_CACHE, VmUnavailable, prepareVm, readInitLog, type VmImage } from "../../vm/vm.js";
+import { VM_CACHE, VmUnavailable, buildVm, provisionVm, readInitLog, type VmImage } from "../../vm/vm.js";
 import type { Plan, SuiteStatus } from "./guest/suites.js";
 
 /** Kernel log lines that fail any kernel test: the module must never oops, warn or leak a BUG. */
@@ -34,7 +34,8 @@ export type Lane = "a" | "b" | "c" | "h";
 
 /** What a suite's host-side preparation gets. */
 export interface HostContext {
-  image: VmImage;
+  /** The VM's image once built: preparations start beside the module build and await it only for its paths. */
+  image: Promise<VmImage>;
   /** A folder of the session for the suite's files (the guest sees it, read-only). */
   work: string;
   /** Where the guest's compiled JavaScript is (test/kernel/… keeps its layout under it). */
@@ -246,9 +247,10 @@ function bootHostLane(dir: string, suite: { name: string; cwd: string; script: s
 export async function runSession(dir: string, suites: readonly Suite[], log: (line: string) => void): Promise<void> {
   const file: SessionFile = { lanes: {}, suites: Object.fromEntries(suites.map((s) => [s.name, s.lane])) };
   try {
-    let image: Awaited<ReturnType<typeof prepareVm>>;
+    let kver: string;
+    const t0 = performance.now();
     try {
-      image = await prepareVm();
+      kver = await provisionVm();
     } catch (error) {
       if (!(error instanceof VmUnavailable)) throw error;
       if (process.env.KSCRIPT_REQUIRE_KERNEL === "1") throw new Error(`KSCRIPT_REQUIRE_KERNEL=1 but the kernel tests cannot run: ${error.message}`);
@@ -256,10 +258,15 @@ export async function runSession(dir: string, suites: readonly Suite[], log: (li
       log(`kernel tests skipped: ${error.message}`);
       return;
     }
-    log(`kernel ${image.kver}: provision ${image.seconds.provision.toFixed(1)} s, module build ${image.seconds.build.toFixed(1)} s`);
+    log(`kernel ${kver}: provisioned in ${seconds(t0)}`);
+    const image = buildVm(VM_CACHE, kver).then((built) => {
+      log(`kernel: module build ${seconds(t0)}`);
+      return built;
+    });
+    // Awaited by the preparations that need its paths; a failed build fails those lanes, not the process.
+    image.catch(() => undefined);
     const js = path.join(dir, "js");
     const slot = limit(2);
-    const t0 = performance.now();
     const client = slot(() =>
       exec(process.execPath, [path.join(packageRoot, "node_modules/typescript/bin/tsc"), "-p", path.join(packageRoot, "test/kernel/guest/tsconfig.json"), "--outDir", js], packageRoot),
     ).then(() => log(`kernel: client build ${seconds(t0)}`));
@@ -288,6 +295,7 @@ export async function runSession(dir: string, suites: readonly Suite[], log: (li
         }
         await client;
         log(`lane ${lane}: client and projects built in ${seconds(t0)}`);
+        await image;
         const plan: Plan = { repo: packageRoot, suites: own.map((p) => ({ name: p.suite.name, cwd: p.cwd, script: p.script })) };
         const planFile = path.join(laneDir, "plan.json");
         writeFileSync(planFile, JSON.stringify(plan, null, 1));

@@ -35,7 +35,7 @@ const hex = (s: string) => Buffer.from(s).toString("hex");
 export const sm4Suite: Suite = {
   name: "sm4",
   lane: "c",
-  async prepare({ image, work, kscript }) {
+  async prepare({ image: built, work, kscript }) {
     const site = path.join(work, "site");
     await kscript(["init", "ktls-http", site]);
     await kscript(["build"], site);
@@ -44,6 +44,7 @@ export const sm4Suite: Suite = {
     if (cc.status !== 0) throw new Error(`cc sm4-ktls.c: ${cc.stdout}${cc.stderr}`);
     const requests = SM4_REQUESTS.map(hex).join(" ");
     const keys = () => [16, 4, 8, 8].map((n) => randomBytes(n).toString("hex")).join(" ");
+    const image = await built;
     const lines = [WAIT_HELPERS, "ip link set lo up", `busybox insmod ${image.tlsKo} && echo tls-loaded`, "kscript deploy dist/router.kscript.json",
       // Before the SM4 modules: kTLS cannot make gcm(sm4), so the keys are refused.
       "echo '== without sm4'", `${tool} gcm 1.3 ${keys()} router ${requests}; echo "exit=$?"`,

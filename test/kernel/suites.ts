@@ -1,6 +1,7 @@
 /**
- * Every kernel suite, each in the lane (VM) it runs in: lanes a and b balanced; c, the hostile suite and the
- * fuzzer; h, the host suite (its own VM, booted without kscript.ko).
+ * Every kernel suite, each in the lane (VM) it runs in, the lanes a, b and c balanced: c holds the hostile
+ * suite and the fuzzer (then the shorter fixture suites, int64 and errors); h, the host suite (its own VM,
+ * booted without kscript.ko).
  */
 import type { Suite } from "./session.js";
 import { cliSuite, errorsSuite, int64Suite, limitsSuite, templateSuites } from "./cli.suite.js";

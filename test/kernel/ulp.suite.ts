@@ -16,10 +16,10 @@ export const ulpSuite: Suite = {
   name: "ulp",
   lane: "a",
   async prepare({ image, work, kscript }) {
-    const server = path.join(image.servers, "ulp-server");
     const project = path.join(work, "project");
     await kscript(["init", "sock-http-validate", project]);
     await kscript(["build", project]);
+    const server = path.join((await image).servers, "ulp-server");
     const www = path.join(work, "www");
     mkdirSync(www);
     writeFileSync(path.join(www, "index.html"), "<h1>served behind the lua ULP</h1>\n".repeat(100));

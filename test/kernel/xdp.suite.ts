@@ -54,7 +54,7 @@ export function callback(pkt: Data): Action {
 export const xdpSuite: Suite = {
   name: "xdp",
   lane: "b",
-  async prepare({ image, work, js, kscript }) {
+  async prepare({ image: built, work, js, kscript }) {
     const dns = path.join(work, "dns");
     const forward = path.join(work, "forward");
     const verdicts = path.join(work, "verdicts");
@@ -68,6 +68,7 @@ export const xdpSuite: Suite = {
     writeFileSync(path.join(verdicts, "kscript.json"), '{ "hooks": [{ "name": "verdicts", "entry": "src/verdicts.ts", "target": "xdp" }] }\n');
     writeFileSync(path.join(verdicts, "src", "verdicts.ts"), VERDICTS);
     await kscript(["build", verdicts]);
+    const image = await built;
     const veth = path.join(VM_CACHE, `image-${image.kver}`, "lib/modules", image.kver, "kernel/drivers/net/veth.ko");
     const runner = path.join(js, "test/kernel/xdp-guest/runner.js");
     const args = [veth, path.join(image.bpf, "kscript_xdp.o"), dns, forward, verdicts];
