@@ -72,10 +72,10 @@ if [ ! -f "$kbuild/.done" ]; then
 	touch "$kbuild/.done"
 fi
 
-# The module: key = the kmod sources (Lua's are pinned by fetch.sh's sha256) + the kbuild dir.
+# The module: key = the kmod sources (Lua's tarball is pinned by fetch.sh's sha256; our patches to it are sources) + the kbuild dir.
 key=$( (echo "$kbuild"; cd "$here" &&
 	find Makefile core generated lua -path lua/lua-5.3.6 -prune -o -type f \
-		\( -name '*.[chS]' -o -name Makefile -o -name '*.sh' \) -print |
+		\( -name '*.[chS]' -o -name '*.patch' -o -name Makefile -o -name '*.sh' \) -print |
 	LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)
 ko="$cache/kscript-$key.ko"
 # Module.symvers beside it: what tls.ko links against.

@@ -480,7 +480,6 @@ function str_rep(L: LuaState): number {
   const count = lauxlib.luaL_checkinteger(L, 2);
   const n = pos(count);
   const sep: Uint8Array = lauxlib.luaL_optlstring(L, 3, enc(""));
-  if (count > 0) charge(L, big(count)); // the copies, as the kernel's str_rep charges them
   if (n <= 0) {
     lua.lua_pushstring(L, enc(""));
     return 1;
@@ -488,6 +487,7 @@ function str_rep(L: LuaState): number {
   const l = s.length;
   const lsep = sep.length;
   if (l + lsep > MAXSIZE / n) return error(L, "resulting string too large");
+  charge(L, big(count)); // the copies, as the kernel's str_rep charges them
   const total = n * l + (n - 1) * lsep;
   reserve(L, total);
   const out = new Uint8Array(total);
@@ -594,13 +594,13 @@ function tmove(L: LuaState): number {
   const e = big(lauxlib.luaL_checkinteger(L, 3));
   const t = big(lauxlib.luaL_checkinteger(L, 4));
   const tt = !lua.lua_isnoneornil(L, 5) ? 5 : 1;
-  if (e >= f) charge(L, BigInt.asUintN(64, e - f + 1n)); // the elements, up front, as the kernel's tmove
   checktab(L, 1, TAB_R);
   checktab(L, tt, TAB_W);
   if (e >= f) {
     argcheck(L, f > 0n || e < MAXINTEGER + f, 3, "too many elements to move");
     const n = e - f + 1n;
     argcheck(L, t <= MAXINTEGER - n + 1n, 4, "destination wrap around");
+    charge(L, n); // the elements, up front, as the kernel's tmove
     if (t > e || t <= f || (tt !== 1 && !lua.lua_compare(L, 1, tt, lua.LUA_OPEQ))) {
       for (let i = 0n; i < n; i++) {
         lua.lua_geti(L, 1, wrap(f + i));

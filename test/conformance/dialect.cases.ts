@@ -116,4 +116,17 @@ end`,
     input: { calls: [{ msg: "" }] },
     expect: { calls: [{ error: "", code: 0 }] },
   },
+  {
+    name: "a library function's argument errors come before its charge, with Lua 5.3's messages",
+    target: "tls",
+    script: `function recv(msg)
+  local ok, e = pcall(table.move, {}, math.mininteger, 2, 1)
+  if ok or not string.find(e, "bad argument #3 to '", 1, true) or not string.find(e, "(too many elements to move)", 1, true) then return 2 end
+  ok, e = pcall(string.rep, "ab", 1 << 40)
+  if ok or not string.find(e, "resulting string too large", 1, true) then return 3 end
+  return 1
+end`,
+    input: { calls: [{ msg: "" }] },
+    expect: { calls: [{ code: 1 }] },
+  },
 ];

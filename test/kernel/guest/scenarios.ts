@@ -497,7 +497,7 @@ export const scenarios: Scenario[] = [
         function pattern() return string.rep("a", 3000):find(".-.-.-.-b") end
         function plain() local s = string.rep("a", 400000) return s:find(string.rep("a", 200000) .. "b", 1, true) end
         function rep() return #string.rep("", math.maxinteger) end
-        function move() return table.move({}, 1, math.maxinteger, 2) end
+        function move() return table.move({}, 1, math.maxinteger, 1) end
         function compare()
           local a = string.rep("a", 262144)
           local b = a .. ""
