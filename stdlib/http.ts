@@ -139,9 +139,13 @@ export function parseRequest(text: string, limits: HttpLimits = DEFAULT_HTTP_LIM
     end = bodyStart + length;
     if (end > text.length + 1) return INCOMPLETE;
   }
-  // Connection is a list of tokens (RFC 9110 §7.6.1): blanks removed, each between commas.
-  const connection = `,${gsub(lower(headers["connection"] ?? ""), "[ \t]", "")[0]},`;
-  const close = minor === "1" ? find(connection, ",close,", 1, true)[0] !== undefined : find(connection, ",keep-alive,", 1, true)[0] === undefined;
+  // Connection is a list of tokens (RFC 9110 §7.6.1), each between commas with optional blanks around it.
+  const connection = `,${gsub(lower(headers["connection"] ?? ""), "[ \t]*,[ \t]*", ",")[0]},`;
+  const close =
+    minor === "1"
+      ? find(connection, ",close,", 1, true)[0] !== undefined
+      : // HTTP/1.0 stays open only for a keep-alive llhttp reads as one too: to it, a tab ends the field's tokens.
+        find(connection, ",keep-alive,", 1, true)[0] === undefined || find(lower(sub(text, lineEnd, bodyStart - 1)), "\r\nconnection:[^\r]*\t")[0] !== undefined;
   return { kind: "request", request: { method, target, minor: minor === "1" ? 1 : 0, headers, bodyLength, length: end - 1, close } };
 }
 

@@ -146,7 +146,12 @@ export function corpus(): Case[] {
     get10([]) + get10([]), get10([]) + get(), get10(["Connection: keep-alive"]) + get(), get10(["Connection: close"]) + get10([]),
     request("POST /form HTTP/1.0", ["Connection: keep-alive", "Content-Length: 5"], "hello") + get10(["Connection: keep-alive"]),
     get("/hello.txt", ["Host: a", "Connection: close"]) + get(), get("/hello.txt", ["Host: a", "Connection: keep-alive, close"]) + get(),
-    get("/hello.txt", ["Host: a", "Connection: close"]) + "\r\n", get10([]) + "\r\n");
+    get("/hello.txt", ["Host: a", "Connection: close"]) + "\r\n", get10([]) + "\r\n",
+    // The Connection list's blanks: around its commas they are optional; inside a token, or a tab anywhere
+    // (llhttp ends the field's tokens there), no keep-alive is read.
+    get10(["Connection: keep-alive\t"]) + get(), get10(["Connection: \tkeep-alive"]) + get(), get10(["Connection: keep -alive"]) + get(),
+    get10(["Connection: foo ,  keep-alive"]) + get(), get10(["Connection: foo,\tkeep-alive"]) + get(),
+    get("/hello.txt", ["Host: a", "Connection: close\t"]) + get(), get("/hello.txt", ["Host: a", "Connection: keep-alive ,close"]) + get());
 
   add("limits",
     get(`/${"a".repeat(3000)}`), get(`/${"a".repeat(17000)}`), get("/hello.txt", ["Host: a", ...Array.from({ length: 70 }, (_, i) => `X-${i}: v`)]),
