@@ -14,6 +14,20 @@
 # Usage: linux-source.sh [DEST]. Callers that share DEST hold a lock.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
+
+# linux-source.sh --block TARBALL INDEX N: block N's data, decompressed (raw LZMA2: the xz container around it
+# is not read); INDEX is the xz index below. A mode of its own, as the search (in awk) and the extraction both
+# read blocks.
+if [ "${1:-}" = --block ]; then
+	tarball=$2
+	set -- $(sed -n "$4p" "$3")
+	offset=$(($2 + $3))
+	length=$4
+	shift 5
+	dd if="$tarball" iflag=skip_bytes,count_bytes skip="$offset" count="$length" bs=1M status=none |
+		xz -dc --format=raw "$@"
+	exit
+fi
 dest=${1:-$here/linux}
 tarball=/usr/src/linux-source-6.1.tar.xz
 top=linux-source-6.1
@@ -46,12 +60,10 @@ patterns() {
 LC_ALL=C xz --robot --list -vv "$tarball" |
 	awk -F'\t' '$1 == "block" { print $4, $5, $12, $14, $8, $16 }' >"$tmp/index"
 
-# Block N's data, decompressed (raw LZMA2: the xz container around it is not read).
 block() {
-	set -- $(sed -n "$1p" "$tmp/index")
-	dd if="$tarball" iflag=skip_bytes,count_bytes skip=$(($2 + $3)) count="$4" bs=1M status=none |
-		(shift 5 && xz -dc --format=raw "$@")
+	sh "$here/linux-source.sh" --block "$tarball" "$tmp/index" "$1"
 }
+nblocks=$(wc -l <"$tmp/index")
 
 # Each wanted path lies from the last block starting at or before it to the first block starting after it,
 # whose leading records end the path's last file (members are keyed by their path without a trailing /, in
@@ -59,11 +71,12 @@ block() {
 # the block is read), found by binary search. Overlapping ranges are merged into runs, one line each: "from
 # to from-record to-record path…", to = 0 meaning through the archive's end. Nothing when a block has no
 # member of its own or the blocks met are out of order: the archive is then read whole.
-runs=$(echo "$wanted" | tr ' ' '\n' | LC_ALL=C awk -v tarball="$tarball" -v top="$top" '
+runs=$(echo "$wanted" | tr ' ' '\n' | LC_ALL=C awk -v block="sh $here/linux-source.sh --block $tarball $tmp/index" \
+	-v n="$nblocks" -v top="$top" '
 	function peek(b,    cmd, line, size) {
 		if (b in key) return
 		for (size = 262144; ; size = 0) {
-			cmd = sprintf("dd if=%s iflag=skip_bytes,count_bytes skip=%d count=%d bs=1M status=none | xz -dc --format=raw %s 2>/dev/null%s | tar -tR 2>/dev/null", tarball, off[b] + hs[b], cs[b], filt[b], size ? " | head -c " size : "")
+			cmd = sprintf("%s %d 2>/dev/null%s | tar -tR 2>/dev/null", block, b, size ? " | head -c " size : "")
 			while ((cmd | getline line) > 0) {
 				if (!(b in key) && match(line, "^block [0-9]+: " top "/")) {
 					rec[b] = substr(line, 7, index(line, ":") - 7) + 0
@@ -84,7 +97,6 @@ runs=$(echo "$wanted" | tr ' ' '\n' | LC_ALL=C awk -v tarball="$tarball" -v top=
 		}
 		return l
 	}
-	NR == FNR { off[$1] = $2; hs[$1] = $3; cs[$1] = $4; size[$1] = $5; filt[$1] = $6; for (i = 7; i <= NF; i++) filt[$1] = filt[$1] " " $i; n = $1; next }
 	{
 		lo = top "/" $1
 		if (lo ~ /\/$/) { sub(/\/$/, "", lo); hi = lo "0" } else hi = lo "\001"
@@ -101,7 +113,7 @@ runs=$(echo "$wanted" | tr ' ' '\n' | LC_ALL=C awk -v tarball="$tarball" -v top=
 	END {
 		for (b = 1; b <= n; b++) if (b in key) { if (met++ && key[b] <= last) broken = 1; last = key[b] }
 		if (n > 1 && !broken) printf "%s%s %s %s %s %s\n", out, rfrom, rto, rec[rfrom] + 0, (rto ? rec[rto] : 0), paths
-	}' "$tmp/index" -)
+	}')
 
 if [ -z "$runs" ]; then
 	tar -xJf "$tarball" -C "$tmp" --strip-components=1 --wildcards $(patterns $wanted)
@@ -109,7 +121,7 @@ else
 	# Each run read once, cut to whole members and ended as an archive ends (two zero records).
 	echo "$runs" | while read -r from to rfrom rto paths; do
 		if [ "$to" -eq 0 ]; then
-			last=$(wc -l <"$tmp/index")
+			last=$nblocks
 			cut=cat
 		else
 			last=$to

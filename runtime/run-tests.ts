@@ -15,9 +15,11 @@ import { escapeRegExp } from "./errors.js";
 import { packageRoot } from "../common/paths.js";
 import { KscriptError, closeDevice, list, openDevice, unload } from "../device/client.js";
 
+/** This file's folder: runtime/ in a checkout or in a built package's dist/. */
+const here = path.dirname(fileURLToPath(import.meta.url));
+
 /** A module of this kscript: the .ts in a checkout, the .js in a built package (`from` is relative to runtime/). */
 function ownModule(from: string): string {
-  const here = path.dirname(fileURLToPath(import.meta.url));
   const ts = path.join(here, `${from}.ts`);
   return fs.existsSync(ts) ? ts : path.join(here, `${from}.js`);
 }
@@ -27,10 +29,7 @@ function ownModule(from: string): string {
  * already compiled, and transforming it cost more than the tests themselves (in the kernel VM, under TCG, a
  * template's `kscript test --kernel` spent 10 of its 25 s there).
  */
-function ownJavaScript(): RegExp {
-  const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
-  return new RegExp(`^${escapeRegExp(root)}/.*\\.js$`);
-}
+const OWN_JAVASCRIPT = new RegExp(`^${escapeRegExp(path.dirname(here))}/.*\\.js$`);
 
 /** The ESM entry of a package kscript depends on, from its package.json `exports` (require() gives the CJS one). */
 function esmEntry(name: string): string {
@@ -55,7 +54,7 @@ export async function runTests(dir: string, vitestArgs: readonly string[]): Prom
     // half a minute on a loaded machine, past vitest's default 5 s. Under emulation (kscript test --kernel runs
     // in qemu without KVM) everything is several times slower again.
     const slow = process.env[BACKEND_ENV] === "kernel" ? { testTimeout: 120_000, hookTimeout: 300_000 } : { testTimeout: 60_000, hookTimeout: 120_000 };
-    const ctx = await startVitest("test", filter, { config: false, server: { deps: { external: [ownJavaScript()] } }, ...slow, ...options, root, watch: options.watch ?? false }, {
+    const ctx = await startVitest("test", filter, { config: false, server: { deps: { external: [OWN_JAVASCRIPT] } }, ...slow, ...options, root, watch: options.watch ?? false }, {
       cacheDir: path.join(os.tmpdir(), "kscript-vite"),
       // Test files are transformed with the SDK's own base config: the project's tsconfig extends it through
       // node_modules, which a project does not have before `npm install` (kscript test runs before it does).

@@ -117,7 +117,8 @@ export function parseRequest(text: string, limits: HttpLimits = DEFAULT_HTTP_LIM
   }
 
   const headers: Record<string, string> = {};
-  const bodyStart = readFields(text, 1, lineEnd + 2, limits, headers);
+  const tabbed: Record<string, boolean> = {};
+  const bodyStart = readFields(text, 1, lineEnd + 2, limits, headers, tabbed);
   if (typeof bodyStart !== "number") return bodyStart;
   if (minor === "1" && headers["host"] === undefined) return fail(400, "HTTP/1.1 request without Host");
 
@@ -145,7 +146,7 @@ export function parseRequest(text: string, limits: HttpLimits = DEFAULT_HTTP_LIM
     minor === "1"
       ? find(connection, ",close,", 1, true)[0] !== undefined
       : // HTTP/1.0 stays open only for a keep-alive llhttp reads as one too: to it, a tab ends the field's tokens.
-        find(connection, ",keep-alive,", 1, true)[0] === undefined || find(lower(sub(text, lineEnd, bodyStart - 1)), "\r\nconnection:[^\r]*\t")[0] !== undefined;
+        find(connection, ",keep-alive,", 1, true)[0] === undefined || tabbed["connection"] === true;
   return { kind: "request", request: { method, target, minor: minor === "1" ? 1 : 0, headers, bodyLength, length: end - 1, close } };
 }
 
@@ -162,9 +163,10 @@ function decimal(value: string, max: number): number | HttpParse {
 /**
  * Field lines from `position` to the empty line that ends them (RFC 9112 §5.1): the position just past that
  * line, or what stops them. `blockStart` is where the size limit starts counting. Field names are tokens
- * right before the colon (no whitespace, no obs-fold); values hold no control bytes but tab.
+ * right before the colon (no whitespace, no obs-fold); values hold no control bytes but tab. `tabbed` gets the
+ * names of the fields whose value held a tab.
  */
-function readFields(text: string, blockStart: number, position: number, limits: HttpLimits, fields: Record<string, string>): number | HttpParse {
+function readFields(text: string, blockStart: number, position: number, limits: HttpLimits, fields: Record<string, string>, tabbed: Record<string, boolean>): number | HttpParse {
   for (let count = 0; ; count++) {
     const [next] = find(text, "\r\n", position, true);
     if ((next === undefined ? text.length : next + 1) - blockStart >= limits.maxHeaderBytes) return fail(431, "header block too large");
@@ -174,9 +176,9 @@ function readFields(text: string, blockStart: number, position: number, limits: 
     const [name, raw] = match(sub(text, position, next - 1), `^([${TOKEN}]+):(.*)$`);
     if (name === undefined || raw === undefined || find(raw, CONTROL_EXCEPT_TAB)[0] !== undefined) return fail(400, "malformed header field");
     const key = lower(name);
+    if (find(raw, "\t", 1, true)[0] !== undefined) tabbed[key] = true;
     // A tab is optional whitespace to RFC 9110 but an error to llhttp in the framing fields: refuse it there.
-    const framingTab = key !== "host" && find(raw, "\t", 1, true)[0] !== undefined;
-    if (SINGLE[key] === true && (fields[key] !== undefined || framingTab)) return fail(400, `repeated or odd ${key}`);
+    if (SINGLE[key] === true && (fields[key] !== undefined || (key !== "host" && tabbed[key] === true))) return fail(400, `repeated or odd ${key}`);
     const value = trimBlanks(raw);
     fields[key] = fields[key] === undefined ? value : `${fields[key]}, ${value}`;
     position = next + 2;
@@ -212,7 +214,7 @@ function readChunked(text: string, position: number, limits: HttpLimits): LuaMul
       // Trailer fields (RFC 9110 §6.5): none that frames or routes the request, which a reader merging the
       // trailer into the header section would take as this request's.
       const trailer: Record<string, string> = {};
-      const end = readFields(text, position, position, limits, trailer);
+      const end = readFields(text, position, position, limits, trailer, {});
       return $multi(typeof end === "number" && (trailer["content-length"] ?? trailer["transfer-encoding"] ?? trailer["host"]) !== undefined ? fail(400, "framing field in the trailer") : end, size);
     }
     const dataEnd = position + n;

@@ -259,8 +259,9 @@ export async function runSession(dir: string, suites: readonly Suite[], log: (li
       return;
     }
     log(`kernel ${kver}: provisioned in ${seconds(t0)}`);
+    const t1 = performance.now();
     const image = buildVm(VM_CACHE, kver).then((built) => {
-      log(`kernel: module build ${seconds(t0)}`);
+      log(`kernel: module build ${seconds(t1)}`);
       return built;
     });
     // Awaited by the preparations that need its paths; a failed build fails those lanes, not the process.
@@ -269,7 +270,7 @@ export async function runSession(dir: string, suites: readonly Suite[], log: (li
     const slot = limit(2);
     const client = slot(() =>
       exec(process.execPath, [path.join(packageRoot, "node_modules/typescript/bin/tsc"), "-p", path.join(packageRoot, "test/kernel/guest/tsconfig.json"), "--outDir", js], packageRoot),
-    ).then(() => log(`kernel: client build ${seconds(t0)}`));
+    ).then(() => log(`kernel: client build ${seconds(t1)}`));
     // Awaited by the lanes that boot with it; a run of lane h alone must not leave its failure unhandled.
     client.catch(() => undefined);
     const ctx = (name: string): HostContext => {
@@ -289,12 +290,12 @@ export async function runSession(dir: string, suites: readonly Suite[], log: (li
         mkdirSync(laneDir);
         if (lane === "h") {
           if (own.length !== 1 || own[0].vm === undefined) throw new Error("lane h runs one suite, booted by the kscript its prepare names (vm)");
-          log(`lane h: prepared in ${seconds(t0)}`);
+          log(`lane h: prepared in ${seconds(t1)}`);
           file.lanes[lane] = await bootHostLane(laneDir, { name: own[0].suite.name, cwd: own[0].cwd, script: own[0].script, vm: own[0].vm }, log);
           return;
         }
         await client;
-        log(`lane ${lane}: client and projects built in ${seconds(t0)}`);
+        log(`lane ${lane}: client and projects built in ${seconds(t1)}`);
         await image;
         const plan: Plan = { repo: packageRoot, suites: own.map((p) => ({ name: p.suite.name, cwd: p.cwd, script: p.script })) };
         const planFile = path.join(laneDir, "plan.json");
