@@ -42,6 +42,8 @@ this machine's kernel:
   module build             build kscript.ko and kscript's tls.ko for the running kernel (its headers; module
                            BTF from /sys/kernel/btf/vmlinux), cached in kscript's cache folder
     --kdir DIR             against this kernel build folder instead (such as /usr/src/linux-headers-<version>)
+    --btf FILE             that kernel's BTF when it is not running and /boot has no vmlinuz-<version>: its
+                           image or its raw BTF (builds for a kernel before booting it are found once it runs)
   module install           build, install under /lib/modules/<version>/updates/kscript/, depmod, and register
                            with DKMS when installed (new kernels get it rebuilt) (root)
   module load              load kscript.ko and kscript's tls.ko in place of the distribution's (root)
@@ -94,7 +96,7 @@ const COMMANDS: Record<string, Command> = {
   rcu: { arity: DEVICE_COMMANDS.rcu, flags: ["hex"], values: [] },
   vm: { arity: [0, 1], flags: ["no-module"], values: ["cache", "timeout"], lists: ["param"] },
   doctor: { arity: [0, 0], flags: ["json"], values: [] },
-  module: { arity: [1, 1], flags: [], values: ["kdir"], lists: ["param"] },
+  module: { arity: [1, 1], flags: [], values: ["kdir", "btf"], lists: ["param"] },
 };
 
 interface Parsed {
@@ -232,7 +234,7 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
       case "module": {
         const { ModuleError, moduleCommand } = await import("./module.js");
         try {
-          return await moduleCommand(first, { kdir: parsed.values.get("kdir"), params: parsed.lists.get("param") ?? [] });
+          return await moduleCommand(first, { kdir: parsed.values.get("kdir"), btf: parsed.values.get("btf"), params: parsed.lists.get("param") ?? [] });
         } catch (error) {
           if (!(error instanceof ModuleError)) throw error;
           process.stderr.write(`kscript: ${error.message}\n`);

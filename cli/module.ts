@@ -24,6 +24,8 @@ const PATH = [process.env.PATH, "/usr/sbin", "/usr/bin", "/sbin", "/bin"].filter
 export interface ModuleOptions {
   /** A kernel build folder (headers); default /lib/modules/$(uname -r)/build. */
   kdir?: string;
+  /** The kernel's BTF (raw, as sysfs has it, or its vmlinuz image); default sysfs's or /boot's. */
+  btf?: string;
   /** kscript.ko parameters for load, name=value. */
   params: string[];
 }
@@ -58,20 +60,25 @@ function kernelBuild(given: string | undefined): { kdir: string; kver: string } 
 }
 
 /**
- * The kernel's BTF, which module BTF is made against: the running kernel's from sysfs when the headers are
- * its own, else the image in /boot (extracted as the VM harness does for its kernel).
+ * The kernel's BTF, which module BTF is made against: the one given, else the running kernel's from sysfs
+ * when the headers are its own, else the image in /boot (a kernel installed but not booted yet).
  */
-function kernelBtf(kver: string): string {
+function kernelBtf(kver: string, given: string | undefined): string {
+  if (given !== undefined) {
+    const btf = path.resolve(given);
+    if (!fs.existsSync(btf)) throw new UsageError(diagnostic("KS4002", [btf, `Give --btf the BTF of the ${kver} kernel: /sys/kernel/btf/vmlinux once it runs, or its /boot/vmlinuz-${kver}.`]));
+    return btf;
+  }
   if (kver === os.release() && fs.existsSync("/sys/kernel/btf/vmlinux")) return "/sys/kernel/btf/vmlinux";
   const image = `/boot/vmlinuz-${kver}`;
   if (fs.existsSync(image)) return image;
-  throw new ModuleError(`no BTF for ${kver}: neither /sys/kernel/btf/vmlinux (of the running kernel) nor ${image}`);
+  throw new ModuleError(`no BTF for ${kver}: neither /sys/kernel/btf/vmlinux (of the running kernel) nor ${image}: --btf FILE`);
 }
 
 /** kmod/build.sh, its progress lines passed on; resolves with the modules it built (or found cached). */
 function build(options: ModuleOptions): Promise<Built> {
   const { kdir, kver } = kernelBuild(options.kdir);
-  const btf = kernelBtf(kver);
+  const btf = kernelBtf(kver, options.btf);
   const cache = path.join(cacheRoot(), "module");
   const child = spawn("sh", [path.join(KMOD, "build.sh"), kdir, btf, cache], { stdio: ["ignore", "pipe", "inherit"], env: { ...process.env, PATH } });
   let stdout = "";

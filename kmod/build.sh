@@ -2,13 +2,16 @@
 # Build kscript.ko, with module BTF, and kscript's tls.ko against the kernel
 # headers KDIR, each cached in CACHE under a key of its inputs. BTF is the
 # kernel's own BTF: /sys/kernel/btf/vmlinux of the running kernel, or its
-# vmlinuz, which scripts/extract-vmlinux unpacks. Used by `kscript module
-# build` (the running kernel) and vm/build.sh (the VM's kernel).
+# vmlinuz, whose .BTF section holds the same bytes. Keys hold no path inside
+# CACHE, so a cache filled for a kernel before booting it (or copied to
+# another machine) is found by the build under that kernel. Used by `kscript
+# module build` and vm/build.sh (the VM's kernel).
 # Usage: build.sh KDIR BTF CACHE [OUT]. Prints KO=, SYMVERS= and TLS_KO= lines
 # (with OUT, also copies kscript.ko and tls.ko there: DKMS's build, dkms.conf);
 # each step that takes time says so on stderr.
 set -eu
-kdir=$1
+# Resolved: /lib/modules/<version>/build and the folder it links to are one build.
+kdir=$(readlink -f "$1")
 btf=$2
 cache=$3
 out=${4:-}
@@ -37,10 +40,27 @@ sh "$here/lua/fetch.sh" "$lua" "$cache/downloads"
 linux="$cache/linux-source"
 sh "$here/linux-source.sh" "$linux"
 
+# The kernel's raw BTF, the base pahole and resolve_btfids take: sysfs's file, or the .BTF section of the
+# image (extracted once per image), byte for byte what the kernel shows in sysfs once booted.
+case $btf in
+/sys/*) raw=$btf ;;
+*)
+	raw="$cache/btf-$(sha256sum "$btf" | cut -c1-16)"
+	if [ ! -f "$raw" ]; then
+		step "extracting the kernel's BTF from $btf"
+		sh "$linux/scripts/extract-vmlinux" "$btf" >"$raw.elf"
+		objcopy -O binary --only-section=.BTF "$raw.elf" "$raw.tmp"
+		rm "$raw.elf"
+		[ -s "$raw.tmp" ] || { echo "build.sh: $btf has no .BTF section (a kernel built without CONFIG_DEBUG_INFO_BTF)" >&2; exit 1; }
+		mv "$raw.tmp" "$raw"
+	fi
+	;;
+esac
+
 # Module BTF (the XDP hook's kfuncs need it): kbuild makes it only with vmlinux and resolve_btfids in
 # the kbuild dir, which Debian's headers lack. A private copy of the headers dir gets both: vmlinux
-# (the raw BTF from sysfs, or extracted from the kernel image), resolve_btfids built from linux-source-6.1.
-bkey=$( (echo "$kver $kdir"; sha256sum "$btf" | cut -c1-64) | sha256sum | cut -c1-16)
+# (the raw BTF), resolve_btfids built from linux-source-6.1.
+bkey=$( (echo "$kver $kdir"; sha256sum "$raw" | cut -c1-64) | sha256sum | cut -c1-16)
 kbuild="$cache/kbuild-$kver-$bkey"
 if [ ! -f "$kbuild/.done" ]; then
 	step "preparing $kdir with vmlinux and resolve_btfids (linux-source-6.1)"
@@ -62,18 +82,12 @@ if [ ! -f "$kbuild/.done" ]; then
 		>"$cache/resolve_btfids.log" 2>&1 ||
 		{ cat "$cache/resolve_btfids.log" >&2; exit 1; }
 	cp "$linux/tools/bpf/resolve_btfids/resolve_btfids" "$kbuild/tools/bpf/resolve_btfids/"
-	case $btf in
-	/sys/*) cp "$btf" "$kbuild/vmlinux" ;;
-	*)
-		step "extracting vmlinux from $btf"
-		sh "$linux/scripts/extract-vmlinux" "$btf" >"$kbuild/vmlinux"
-		;;
-	esac
+	cp "$raw" "$kbuild/vmlinux"
 	touch "$kbuild/.done"
 fi
 
-# The module: key = the kmod sources (Lua's tarball is pinned by fetch.sh's sha256; our patches to it are sources) + the kbuild dir.
-key=$( (echo "$kbuild"; cd "$here" &&
+# The module: key = the kmod sources (Lua's tarball is pinned by fetch.sh's sha256; our patches to it are sources) + the kbuild dir's key.
+key=$( (echo "${kbuild##*/}"; cd "$here" &&
 	find Makefile core generated lua -path lua/lua-5.3.6 -prune -o -type f \
 		\( -name '*.[chS]' -o -name '*.patch' -o -name Makefile -o -name '*.sh' \) -print |
 	LC_ALL=C sort | xargs sha256sum) | sha256sum | cut -c1-16)

@@ -2,7 +2,7 @@
 # Build what the VM boots (the busybox initramfs) and, unless WHAT is "boot",
 # kscript.ko and tls.ko against the headers of the kernel under test, the
 # servers and the BPF objects, each cached under a key of its inputs.
-# Usage: build.sh CACHE KVER REPO [WHAT]. Prints KERNEL=, INITRD=, KO= … lines.
+# Usage: build.sh CACHE KVER REPO [WHAT]. Prints INITRD=, KO= … lines.
 set -eu
 cache=$1
 kver=$2
@@ -55,7 +55,6 @@ if [ ! -f "$initrd" ]; then
 fi
 exec 8>&-
 echo "INITRD=$initrd"
-echo "KERNEL=$cache/image-$kver/boot/vmlinuz-$kver"
 [ "$what" = boot ] && exit 0
 
 exec 9>"$cache/build.lock"

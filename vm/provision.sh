@@ -103,3 +103,4 @@ if [ ! -f "$imgdir/.done-crypto" ]; then
 	touch "$imgdir/.done-crypto"
 fi
 echo "KVER=$kver"
+echo "KERNEL=$imgdir/boot/vmlinuz-$kver"

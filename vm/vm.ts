@@ -20,10 +20,14 @@ export const VM_CPUS = 2;
 /** The VM cannot run on this machine (not root, not x86-64 Linux, packages not installable). */
 export class VmUnavailable extends Error {}
 
-/** What a boot without kscript.ko needs: the kernel and the initramfs. */
-export interface BootImage {
+/** The kernel under test, provisioned: its version (its headers are installed) and its image, in the cache. */
+export interface Kernel {
   kver: string;
   kernel: string;
+}
+
+/** What a boot without kscript.ko needs: the kernel and the initramfs. */
+export interface BootImage extends Kernel {
   initrd: string;
 }
 
@@ -67,25 +71,27 @@ function script(name: string, args: string[]): Promise<Map<string, string>> {
 
 type Prepared<T> = T & { seconds: { provision: number; build: number } };
 
-/** Installs what the VM needs (Debian packages, the kernel image); resolves with the kernel's version. */
-export async function provisionVm(cache = VM_CACHE): Promise<string> {
+/** Installs what the VM needs (Debian packages, the kernel image). */
+export async function provisionVm(cache = VM_CACHE): Promise<Kernel> {
   if (process.platform !== "linux" || process.arch !== "x64") throw new VmUnavailable("needs x86-64 Linux");
   if (process.getuid?.() !== 0) throw new VmUnavailable("needs root (installs Debian packages, runs qemu)");
   fs.mkdirSync(cache, { recursive: true });
-  const kver = (await script("provision.sh", [cache])).get("KVER");
-  if (!kver) throw new Error("provision.sh printed no KVER");
-  return kver;
+  const out = await script("provision.sh", [cache]);
+  const kver = out.get("KVER");
+  const kernel = out.get("KERNEL");
+  if (!kver || !kernel) throw new Error("provision.sh printed no KVER or KERNEL");
+  return { kver, kernel };
 }
 
 /**
  * Builds (or reuses) the initramfs and, unless `what` is "boot" (a boot without kscript.ko), the module,
- * tls.ko, servers and BPF objects for the provisioned kernel `kver`.
+ * tls.ko, servers and BPF objects for the provisioned kernel.
  */
-export async function buildVm(cache: string, kver: string, what?: "all"): Promise<VmImage>;
-export async function buildVm(cache: string, kver: string, what: "boot"): Promise<BootImage>;
-export async function buildVm(cache: string, kver: string, what: "all" | "boot" = "all"): Promise<BootImage | VmImage> {
-  const built = await script("build.sh", [cache, kver, packageRoot, what]);
-  const boot: BootImage = { kver, kernel: built.get("KERNEL")!, initrd: built.get("INITRD")! };
+export async function buildVm(cache: string, kernel: Kernel, what?: "all"): Promise<VmImage>;
+export async function buildVm(cache: string, kernel: Kernel, what: "boot"): Promise<BootImage>;
+export async function buildVm(cache: string, kernel: Kernel, what: "all" | "boot" = "all"): Promise<BootImage | VmImage> {
+  const built = await script("build.sh", [cache, kernel.kver, packageRoot, what]);
+  const boot: BootImage = { ...kernel, initrd: built.get("INITRD")! };
   if (what === "boot") return boot;
   return { ...boot, ko: built.get("KO")!, tlsKo: built.get("TLS_KO")!, servers: built.get("SERVERS")!, bpf: built.get("BPF")!, sm4: built.get("SM4")! };
 }
@@ -95,9 +101,9 @@ export async function prepareVm(cache?: string, what?: "all"): Promise<Prepared<
 export async function prepareVm(cache: string | undefined, what: "boot"): Promise<Prepared<BootImage>>;
 export async function prepareVm(cache = VM_CACHE, what: "all" | "boot" = "all"): Promise<Prepared<BootImage | VmImage>> {
   const t0 = performance.now();
-  const kver = await provisionVm(cache);
+  const kernel = await provisionVm(cache);
   const t1 = performance.now();
-  const image = what === "boot" ? await buildVm(cache, kver, "boot") : await buildVm(cache, kver);
+  const image = what === "boot" ? await buildVm(cache, kernel, "boot") : await buildVm(cache, kernel);
   return { ...image, seconds: { provision: (t1 - t0) / 1000, build: (performance.now() - t1) / 1000 } };
 }
 

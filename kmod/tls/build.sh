@@ -23,6 +23,6 @@ make -C "$kdir" M="$build/net/tls" KBUILD_EXTRA_SYMBOLS="$symvers" \
 	-j"$(nproc)" modules >"$build/build.log" 2>&1 ||
 	{ cat "$build/build.log" >&2; exit 1; }
 "$here/../check-build-log.sh" "$build/build.log" "tls/build.sh: tls.ko" || exit 1
-echo "tls.ko built in $(( $(date +%s) - start )) s" >&2
+echo "kscript: tls.ko built in $(( $(date +%s) - start )) s" >&2
 cp "$build/net/tls/tls.ko" "$out.tmp"
 mv "$out.tmp" "$out"

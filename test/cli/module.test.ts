@@ -46,6 +46,21 @@ describe("kscript module refuses, changing nothing", () => {
     unchanged();
   });
 
+  it("a kernel that is not running: its BTF from --btf, which must exist, or /boot's image", () => {
+    // A kernel build folder as far as the refusals look: a Makefile and the version it is for.
+    const kdir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-kdir-"));
+    fs.writeFileSync(path.join(kdir, "Makefile"), "");
+    fs.mkdirSync(path.join(kdir, "include/generated"), { recursive: true });
+    fs.writeFileSync(path.join(kdir, "include/generated/utsrelease.h"), '#define UTS_RELEASE "9.9.9-kscript-test"\n');
+    const noBtf = kscript(["build", "--kdir", kdir]);
+    expect(noBtf.status).toBe(1);
+    expect(noBtf.stderr).toBe("kscript: no BTF for 9.9.9-kscript-test: neither /sys/kernel/btf/vmlinux (of the running kernel) nor /boot/vmlinuz-9.9.9-kscript-test: --btf FILE\n");
+    const missing = kscript(["build", "--kdir", kdir, "--btf", "/nonexistent/vmlinuz"]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/\/nonexistent\/vmlinuz does not exist\. Give --btf the BTF of the 9\.9\.9-kscript-test kernel/);
+    unchanged();
+  });
+
   it.runIf(process.getuid?.() === 0)("install, load and unload without root", () => {
     for (const action of ["install", "load", "unload"]) {
       const r = kscript([action], 65534);

@@ -12,7 +12,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { packageRoot } from "../../common/paths.js";
-import { VM_CACHE, VmUnavailable, buildVm, provisionVm, readInitLog, type VmImage } from "../../vm/vm.js";
+import { VM_CACHE, VmUnavailable, buildVm, provisionVm, readInitLog, type Kernel, type VmImage } from "../../vm/vm.js";
 import type { Plan, SuiteStatus } from "./guest/suites.js";
 
 /** Kernel log lines that fail any kernel test: the module must never oops, warn or leak a BUG. */
@@ -34,6 +34,8 @@ export type Lane = "a" | "b" | "c" | "h";
 
 /** What a suite's host-side preparation gets. */
 export interface HostContext {
+  /** The kernel under test, provisioned (its headers installed on the host). */
+  kernel: Kernel;
   /** The VM's image once built: preparations start beside the module build and await it only for its paths. */
   image: Promise<VmImage>;
   /** A folder of the session for the suite's files (the guest sees it, read-only). */
@@ -247,10 +249,10 @@ function bootHostLane(dir: string, suite: { name: string; cwd: string; script: s
 export async function runSession(dir: string, suites: readonly Suite[], log: (line: string) => void): Promise<void> {
   const file: SessionFile = { lanes: {}, suites: Object.fromEntries(suites.map((s) => [s.name, s.lane])) };
   try {
-    let kver: string;
+    let kernel: Kernel;
     const t0 = performance.now();
     try {
-      kver = await provisionVm();
+      kernel = await provisionVm();
     } catch (error) {
       if (!(error instanceof VmUnavailable)) throw error;
       if (process.env.KSCRIPT_REQUIRE_KERNEL === "1") throw new Error(`KSCRIPT_REQUIRE_KERNEL=1 but the kernel tests cannot run: ${error.message}`);
@@ -258,9 +260,9 @@ export async function runSession(dir: string, suites: readonly Suite[], log: (li
       log(`kernel tests skipped: ${error.message}`);
       return;
     }
-    log(`kernel ${kver}: provisioned in ${seconds(t0)}`);
+    log(`kernel ${kernel.kver}: provisioned in ${seconds(t0)}`);
     const t1 = performance.now();
-    const image = buildVm(VM_CACHE, kver).then((built) => {
+    const image = buildVm(VM_CACHE, kernel).then((built) => {
       log(`kernel: module build ${seconds(t1)}`);
       return built;
     });
@@ -276,7 +278,7 @@ export async function runSession(dir: string, suites: readonly Suite[], log: (li
     const ctx = (name: string): HostContext => {
       const work = path.join(dir, "work", name);
       mkdirSync(work, { recursive: true });
-      return { image, work, js, cache: path.join(dir, "cache"), kscript: (args, cwd = work) => slot(() => exec(process.execPath, [bin, ...args], cwd)) };
+      return { kernel, image, work, js, cache: path.join(dir, "cache"), kscript: (args, cwd = work) => slot(() => exec(process.execPath, [bin, ...args], cwd)) };
     };
     // Each lane boots as soon as its own suites are ready (lane h, the longest, needs neither the guest's
     // client nor the other lanes' projects).
