@@ -40,22 +40,25 @@ sh "$here/lua/fetch.sh" "$lua" "$cache/downloads"
 linux="$cache/linux-source"
 sh "$here/linux-source.sh" "$linux"
 
-# The kernel's raw BTF, the base pahole and resolve_btfids take: sysfs's file, or the .BTF section of the
-# image (extracted once per image), byte for byte what the kernel shows in sysfs once booted.
-case $btf in
-/sys/*) raw=$btf ;;
-*)
+# The kernel's raw BTF, the base pahole and resolve_btfids take: raw already (sysfs's file starts with BTF's
+# magic, 0xeb9f), or the .BTF section of an image or vmlinux (extracted once per file), byte for byte what
+# the kernel shows in sysfs once booted.
+if [ "$(od -An -tx1 -N2 "$btf" | tr -d ' ')" = 9feb ]; then
+	raw=$btf
+else
 	raw="$cache/btf-$(sha256sum "$btf" | cut -c1-16)"
 	if [ ! -f "$raw" ]; then
 		step "extracting the kernel's BTF from $btf"
-		sh "$linux/scripts/extract-vmlinux" "$btf" >"$raw.elf"
-		objcopy -O binary --only-section=.BTF "$raw.elf" "$raw.tmp"
+		if ! sh "$linux/scripts/extract-vmlinux" "$btf" >"$raw.elf" 2>/dev/null ||
+			! objcopy -O binary --only-section=.BTF "$raw.elf" "$raw.tmp" 2>/dev/null || [ ! -s "$raw.tmp" ]; then
+			rm -f "$raw.elf" "$raw.tmp"
+			echo "build.sh: $btf is neither raw BTF nor a kernel image with a .BTF section (CONFIG_DEBUG_INFO_BTF)" >&2
+			exit 1
+		fi
 		rm "$raw.elf"
-		[ -s "$raw.tmp" ] || { echo "build.sh: $btf has no .BTF section (a kernel built without CONFIG_DEBUG_INFO_BTF)" >&2; exit 1; }
 		mv "$raw.tmp" "$raw"
 	fi
-	;;
-esac
+fi
 
 # Module BTF (the XDP hook's kfuncs need it): kbuild makes it only with vmlinux and resolve_btfids in
 # the kbuild dir, which Debian's headers lack. A private copy of the headers dir gets both: vmlinux
