@@ -3,7 +3,7 @@
  * device client and nothing else): bin/kscript.js runs them without loading the rest of the CLI, since under
  * qemu's TCG every module a command loads costs its user a noticeable wait.
  */
-import type { Limits } from "../common/dialect.js";
+import { RCU_LIMITS, type Limits } from "../common/dialect.js";
 import { UsageError, diagnostic } from "../common/diagnostics.js";
 import * as kernel from "../device/index.js";
 import { KscriptError } from "../device/index.js";
@@ -56,18 +56,27 @@ export function stats(name: string | undefined): string {
 }
 
 /**
- * `kscript rcu get NAME KEY` / `set NAME KEY VALUE` / `del NAME KEY`: the rcu table of the loaded script NAME
- * (integers are sent as integers, everything else as strings). With `hex`, KEY and VALUE are strings of bytes
- * written in hex, and `get` prints the value's bytes so. Undefined: not one of these forms.
+ * `kscript rcu get NAME KEY` / `set NAME KEY VALUE [KEY VALUE…]` / `del NAME KEY`: the rcu table of the loaded
+ * script NAME (integers are sent as integers, everything else as strings). With `hex`, KEYs and VALUEs are
+ * strings of bytes written in hex, and `get` prints the value's bytes so. `set` writes its pairs in the order
+ * given, through one open device (a compiled zone or rule set is one command, not one process per entry);
+ * every pair is parsed before the first is written. Undefined: not one of these forms.
  */
 export function rcu(args: readonly string[], hex = false): string | undefined {
   const [op, name, key, value, ...extra] = args;
-  const parse = (s: string): bigint | string | Uint8Array => {
-    if (!hex) return /^-?\d+$/.test(s) ? BigInt(s) : s;
-    if (!/^([0-9a-fA-F]{2})+$/.test(s)) {
+  const parse = (s: string, role: "key" | "value" = "key"): bigint | string | Uint8Array => {
+    if (!hex && /^-?\d+$/.test(s)) return BigInt(s);
+    if (hex && !/^([0-9a-fA-F]{2})+$/.test(s)) {
       throw new UsageError(diagnostic("KS4001", [`'${s}' is not bytes in hex: with --hex, write each byte as two hex digits, e.g. 076578616d706c65.`]));
     }
-    return Buffer.from(s, "hex");
+    // The table's own limits, checked here so that a refused pair leaves the table as it was.
+    const bytes = hex ? s.length / 2 : Buffer.byteLength(s);
+    const [least, most] = role === "key" ? [1, RCU_LIMITS.keyBytes] : [0, RCU_LIMITS.valueBytes];
+    if (bytes < least || bytes > most) {
+      const short = s.length > 40 ? `${s.slice(0, 40)}…` : s;
+      throw new UsageError(diagnostic("KS4001", [`the ${role} '${short}' is ${bytes} bytes: rcu ${role}s are strings of ${least}..${most} bytes${role === "key" ? " or integers" : ""}.`]));
+    }
+    return hex ? Buffer.from(s, "hex") : s;
   };
   if (op === "get" && name !== undefined && key !== undefined && value === undefined) {
     const k = parse(key);
@@ -76,11 +85,20 @@ export function rcu(args: readonly string[], hex = false): string | undefined {
     if (v instanceof Uint8Array) return Buffer.from(v).toString(hex ? "hex" : "utf8");
     return String(v);
   }
-  if (op === "set" && name !== undefined && key !== undefined && value !== undefined && extra.length === 0) {
-    const k = parse(key);
-    const v = parse(value);
-    withDevice((fd) => kernel.rcuSet(fd, name, k, v));
-    return `${name}: rcu[${key}] = ${value}`;
+  if (op === "set" && name !== undefined && key !== undefined && value !== undefined && extra.length % 2 === 0) {
+    const texts = [key, value, ...extra];
+    const pairs = texts.flatMap((_, i) => (i % 2 === 0 ? [{ key: texts[i], value: texts[i + 1], k: parse(texts[i]), v: parse(texts[i + 1], "value") }] : []));
+    withDevice((fd) =>
+      pairs.forEach((p, i) => {
+        try {
+          kernel.rcuSet(fd, name, p.k, p.v);
+        } catch (error) {
+          if (!(error instanceof KscriptError) || pairs.length === 1) throw error;
+          throw new KscriptError(`${error.message} (at rcu[${p.key}]: the ${i} pair${i === 1 ? "" : "s"} before it were set, the ${pairs.length - i - 1} after it were not)`, error.code);
+        }
+      }),
+    );
+    return pairs.map((p) => `${name}: rcu[${p.key}] = ${p.value}`).join("\n");
   }
   if (op === "del" && name !== undefined && key !== undefined && value === undefined) {
     const k = parse(key);
@@ -103,10 +121,10 @@ function table(rows: string[][]): string {
 }
 
 /** The device commands and their positional arguments [min, max] (main.ts parses them with the same). */
-export const DEVICE_COMMANDS = { ls: [0, 0], stats: [0, 1], unload: [1, 1], rcu: [3, 4] } as const satisfies Record<string, [number, number]>;
+export const DEVICE_COMMANDS = { ls: [0, 0], stats: [0, 1], unload: [1, 1], rcu: [3, Infinity] } as const satisfies Record<string, [number, number]>;
 export type DeviceCommand = keyof typeof DEVICE_COMMANDS;
 
-export const RCU_USAGE = "usage: kscript rcu get NAME KEY | rcu set NAME KEY VALUE | rcu del NAME KEY [--hex].";
+export const RCU_USAGE = "usage: kscript rcu get NAME KEY | rcu set NAME KEY VALUE [KEY VALUE…] | rcu del NAME KEY [--hex].";
 
 /**
  * Runs a device command: its output on stdout and 0, or the kernel's refusal in one line and 1. Undefined
@@ -126,11 +144,16 @@ export function runDeviceCommand(command: DeviceCommand, args: readonly string[]
   return 0;
 }
 
-/** The quick path of bin/kscript.js: a device command with plain arguments, else undefined (the full CLI). */
+/**
+ * The quick path of bin/kscript.js: a device command with plain arguments (and rcu's --hex, which a compiled
+ * zone's load script passes), else undefined (the full CLI).
+ */
 export function quickMain(argv: readonly string[]): number | undefined {
-  const [command, ...args] = argv;
+  const [command, ...rest] = argv;
   if (!Object.hasOwn(DEVICE_COMMANDS, command)) return undefined;
+  const hex = command === "rcu" && rest.includes("--hex");
+  const args = hex ? rest.filter((a) => a !== "--hex") : rest;
   const [min, max] = DEVICE_COMMANDS[command as DeviceCommand];
   if (args.length < min || args.length > max || args.some((a) => a.startsWith("-"))) return undefined;
-  return runDeviceCommand(command as DeviceCommand, args);
+  return runDeviceCommand(command as DeviceCommand, args, hex);
 }

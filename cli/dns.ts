@@ -7,6 +7,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { diagnostic, formatDiagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { compileZone, type ZoneResult } from "../zone/index.js";
+import { rcuSetScript } from "./rcu-script.js";
 
 export const DNS_USAGE = `usage: kscript dns <command> ZONEFILE [--json]
 
@@ -68,11 +69,9 @@ function summary(result: ZoneResult, file: string): string {
   return `${file}: ${names} name${names === 1 ? "" : "s"}, ${count(1)} A and ${count(28)} AAAA entries` + (result.skipped > 0 ? ` (${result.skipped} SOA/NS records checked, not served)` : "");
 }
 
-/** The entries as `kscript rcu set --hex` commands, each after a comment saying what it holds. */
+/** The entries as a `kscript rcu set --hex` script, after a comment line per entry saying what it holds, in order. */
 function loadScript(result: ZoneResult, file: string, hook: string): string {
-  const lines = [`# ${summary(result, file)}, for the xdp-dns hook '${hook}'. Load as root, with the hook deployed:`, `#   kscript dns compile ${file} | sh`];
-  for (const e of result.entries) {
-    lines.push(`# ${e.name} ${e.ttl} IN ${typeName(e.type)} ${e.addresses.join(" ")}`, `kscript rcu set --hex ${hook} ${hex(e.key)} ${hex(e.value)}`);
-  }
-  return lines.join("\n") + "\n";
+  const comments = [`# ${summary(result, file)}, for the xdp-dns hook '${hook}'. Load as root, with the hook deployed:`, `#   kscript dns compile ${file} | sh`];
+  for (const e of result.entries) comments.push(`# ${e.name} ${e.ttl} IN ${typeName(e.type)} ${e.addresses.join(" ")}`);
+  return rcuSetScript(comments, `kscript rcu set --hex ${hook}`, result.entries.map((e) => [hex(e.key), hex(e.value)]));
 }

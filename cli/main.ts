@@ -61,7 +61,8 @@ kernel (root, with the kscript module loaded):
   ls                       list loaded scripts
   stats [name]             calls, errors, budget hits and last error of loaded scripts
   unload <name>            unload a script (waits for calls in flight)
-  rcu get NAME KEY | set NAME KEY VALUE | del NAME KEY   read or write a loaded xdp script's rcu table
+  rcu get NAME KEY | set NAME KEY VALUE [KEY VALUE…] | del NAME KEY   read or write a loaded xdp script's rcu
+                           table (set: each pair in turn, all checked before the first is written)
     --hex                  KEY and VALUE are bytes written in hex (binary entries, as 'kscript dns compile' prints)
   vm [dir] [-- COMMAND…]   boot Debian's kernel in qemu with kscript.ko loaded and a shell in the project, or
                            run COMMAND there: its output, then its exit status (root; for trying hooks
@@ -154,7 +155,8 @@ function parseArgs(argv: string[]): Parsed | "help" {
   }
   const [min, max] = spec.arity;
   if (parsed.positional.length < min || parsed.positional.length > max) {
-    throw usage(`'${command}' takes ${min === max ? min : `${min} to ${max}`} argument${max === 1 ? "" : "s"}, got ${parsed.positional.length}.`);
+    const count = min === max ? String(min) : max === Infinity ? `at least ${min}` : `${min} to ${max}`;
+    throw usage(`'${command}' takes ${count} argument${max === 1 ? "" : "s"}, got ${parsed.positional.length}.`);
   }
   return parsed;
 }

@@ -6,6 +6,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { diagnostic, formatDiagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { COUNT_KEY, compileRules, interfaceKey, type RulesResult } from "../rules/index.js";
+import { rcuSetScript } from "./rcu-script.js";
 
 export const RULES_USAGE = `usage: kscript rules <command> FILE [--json]
 
@@ -62,19 +63,15 @@ function summary(result: RulesResult, file: string): string {
 }
 
 /**
- * The entries as `kscript rcu set` commands, in an order that never shows the hook a half-loaded table: the
+ * The entries as a `kscript rcu set` script, in an order that never shows the hook a half-loaded table: the
  * count goes to 0 first (the hook then passes everything) and to its value last, once rules and interfaces are set.
  * Interface names are resolved to ifindexes when the script runs, on the machine that forwards.
  */
 function loadScript(result: RulesResult, file: string, hook: string): string {
-  const set = `kscript rcu set ${hook}`;
-  const lines = [
-    `# ${summary(result, file)}, for the xdp-forward hook '${hook}'. Load as root, with the hook deployed:`,
-    `#   kscript rules compile ${file} | sh`,
-    `${set} ${COUNT_KEY} 0`,
-  ];
-  for (const { key, value } of result.entries) if (key !== COUNT_KEY) lines.push(`${set} ${key} '${value}'`);
-  for (const name of result.interfaces) lines.push(`${set} ${interfaceKey(name)} "$(cat /sys/class/net/${name}/ifindex)"`);
-  lines.push(`${set} ${COUNT_KEY} ${result.rules.length}`);
-  return lines.join("\n") + "\n";
+  const pairs: [string, string][] = [[COUNT_KEY, "0"]];
+  for (const { key, value } of result.entries) if (key !== COUNT_KEY) pairs.push([key, `'${value}'`]);
+  for (const name of result.interfaces) pairs.push([interfaceKey(name), `"$(cat /sys/class/net/${name}/ifindex)"`]);
+  pairs.push([COUNT_KEY, String(result.rules.length)]);
+  const comments = [`# ${summary(result, file)}, for the xdp-forward hook '${hook}'. Load as root, with the hook deployed:`, `#   kscript rules compile ${file} | sh`];
+  return rcuSetScript(comments, `kscript rcu set ${hook}`, pairs);
 }

@@ -4,7 +4,7 @@
  */
 import { closeSync, openSync, readSync, writeSync } from "node:fs";
 import { constants } from "node:os";
-import { TARGET_ENTRY, type Limits, type Target } from "../common/dialect.js";
+import { RCU_LIMITS, TARGET_ENTRY, type Limits, type Target } from "../common/dialect.js";
 import {
   type DecodedValue,
   HEADER_SIZE,
@@ -217,7 +217,12 @@ export function rcuGet(fd: number, name: string, key: RcuKey): RcuValue {
 
 /** Sets a key of a loaded script's rcu table; `null` deletes it. */
 export function rcuSet(fd: number, name: string, key: RcuKey, value: number | bigint | boolean | string | Uint8Array | null): void {
-  aboutScript(name, () => request(fd, Op.rcuSet, [name, key, value]));
+  try {
+    aboutScript(name, () => request(fd, Op.rcuSet, [name, key, value]));
+  } catch (err) {
+    if (err instanceof KscriptError && err.code === "ENOSPC") throw new KscriptError(`the rcu table of '${name}' is full (${RCU_LIMITS.entries} entries)`, err.code);
+    throw err;
+  }
 }
 
 /** A request about one script: ENOENT means no script has that name. */

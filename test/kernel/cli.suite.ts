@@ -6,6 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { listTemplates } from "../../cli/init.js";
+import { RCU_LIMITS } from "../../common/dialect.js";
 import { packageRoot } from "../../common/paths.js";
 import { buildHook } from "../../runtime/testing.js";
 import { commandScript, type HostContext, type Suite } from "./session.js";
@@ -34,6 +35,11 @@ export const cliSuite: Suite = {
         "kscript deploy starter/dist/discard.kscript.json",
         "kscript rcu set discard greeting hello",
         "kscript rcu get discard greeting",
+        // One command, pairs in order, up to the table's size (greeting is one of its entries): the message
+        // says where it stopped.
+        `kscript rcu set discard $(seq 1 ${RCU_LIMITS.entries + 1} | sed 's/.*/k& &/')`,
+        `kscript rcu get discard k${RCU_LIMITS.entries - 1}`,
+        `kscript rcu get discard k${RCU_LIMITS.entries + 1}`,
         "kscript rcu get router greeting",
         "kscript unload discard",
         "kscript unload router",

@@ -4,6 +4,7 @@
  * `kscript test --kernel` runs every template's own tests against the module.
  */
 import { beforeAll, describe, expect, it } from "vitest";
+import { RCU_LIMITS } from "../../common/dialect.js";
 import { cliSuite, errorsSuite, int64Suite, limitsSuite, templateSuites } from "./cli.suite.js";
 import { SESSION_WAIT_MS, ran, suiteRun, type SuiteRun } from "./results.js";
 
@@ -28,6 +29,9 @@ describe("the kscript CLI in the kernel VM", () => {
     expect(out).toMatch(/NAME\s+CALLS\s+ERRORS\s+BUDGET.*INSNS\s+MEM-LIMIT\s+TIME-MS.*\nrouter\s+0\s+0\s+0\s+0\s+1\s+\d+\s+1000000\s+1048576\s+1000\s+-/);
     expect(out).toMatch(/kscript: .*discard.*\n\[status 1\]/);
     expect(out).toMatch(/\nhello\n\[status 0\]/);
+    // A batch stops at the full table, saying where; what came before it stays.
+    const last = RCU_LIMITS.entries;
+    expect(out).toContain(`kscript: the rcu table of 'discard' is full (${last} entries) (at rcu[k${last}]: the ${last - 1} pairs before it were set, the 1 after it were not)\n[status 1]\n${last - 1}\n[status 0]\nnil\n[status 0]`);
     expect(out).toMatch(/kscript: 'router' is a tls script; only xdp scripts have an rcu table\n\[status 1\]/);
     expect(out).toMatch(/unloaded 'validate'\n\[status 0\]\nno scripts loaded\n\[status 0\]/);
     expect(out).toMatch(/kscript: no script named 'validate' is loaded\n\[status 1\]/);

@@ -55,23 +55,24 @@ describe("kscript rules compile", () => {
 
   it("prints a shell script that loads the entries with kscript rcu set, the count last", () => {
     expect(rulesCommand(["compile", write("good.rules", GOOD)], dir)).toBe(0);
-    // Run it with `kscript` standing for a recorder of its arguments, one per line.
+    // Run it with `kscript` standing for a recorder of its arguments: one command, its pairs in order.
     const sh = spawnSync("sh", ["-c", `kscript() { printf '%s|' "$@"; echo; }\n${out}`], { encoding: "utf8" });
     expect(sh.status).toBe(0);
     const calls = sh.stdout.trim().split("\n").map((l) => l.split("|").slice(0, -1));
     const ifindex = fs.readFileSync("/sys/class/net/lo/ifindex", "utf8").trim();
     const { entries } = compileRules(GOOD, "r");
     expect(calls).toEqual([
-      ["rcu", "set", "forward", "fwd:rules", "0"],
-      ...entries.filter((e) => typeof e.value === "string").map((e) => ["rcu", "set", "forward", e.key, e.value]),
-      ["rcu", "set", "forward", "fwd:if:lo", ifindex],
-      ["rcu", "set", "forward", "fwd:rules", "2"],
+      [
+        ...["rcu", "set", "forward", "fwd:rules", "0"],
+        ...entries.filter((e) => typeof e.value === "string").flatMap((e) => [e.key, e.value as string]),
+        ...["fwd:if:lo", ifindex, "fwd:rules", "2"],
+      ],
     ]);
   });
 
   it("loads into the table of the hook named with --name", () => {
     expect(rulesCommand(["compile", write("good.rules", GOOD), "--name", "edge-fwd"], dir)).toBe(0);
-    expect(out).toMatch(/^kscript rcu set edge-fwd fwd:rules 0$/m);
+    expect(out).toMatch(/^kscript rcu set edge-fwd \\\n {2}fwd:rules 0 \\$/m);
     expect(rulesCommand(["compile", write("good.rules", GOOD), "--name"], dir)).toBe(2);
   });
 });

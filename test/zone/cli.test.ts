@@ -6,6 +6,7 @@ import path from "node:path";
 import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { dnsCommand } from "../../cli/dns.js";
 import { rcu } from "../../cli/device.js";
+import { KscriptError } from "../../device/index.js";
 import { compileZone } from "../../zone/index.js";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kscript-dns-"));
@@ -38,22 +39,41 @@ describe("kscript dns check", () => {
   });
 });
 
+/** Runs a load script with `kscript` standing for a recorder of its arguments: one array per call. */
+function recordedCalls(script: string): string[][] {
+  // On stdin, as `| sh` gives it: one argument holds at most 128 KiB.
+  const sh = spawnSync("sh", [], { input: `kscript() { printf '%s|' "$@"; echo; }\n${script}`, encoding: "utf8", maxBuffer: 64 << 20 });
+  expect(sh.status, sh.stderr).toBe(0);
+  return sh.stdout.trim().split("\n").map((l) => l.split("|").slice(0, -1));
+}
+const hex = (s: string) => Buffer.from(s, "latin1").toString("hex");
+
 describe("kscript dns compile", () => {
-  it("prints a shell script of kscript rcu set --hex lines, one per entry", () => {
+  it("prints a shell script: a comment per entry, then one kscript rcu set --hex with every pair in order", () => {
     expect(dnsCommand(["compile", write("good.zone", GOOD)], dir)).toBe(0);
     expect(out).toMatch(/^# www\.example\.test\. 300 IN A 192\.0\.2\.11 192\.0\.2\.12$/m);
-    // Run it with `kscript` standing for a recorder of its arguments, one per line.
-    const sh = spawnSync("sh", ["-c", `kscript() { printf '%s|' "$@"; echo; }\n${out}`], { encoding: "utf8" });
-    expect(sh.status).toBe(0);
-    const calls = sh.stdout.trim().split("\n").map((l) => l.split("|").slice(0, -1));
-    const hex = (s: string) => Buffer.from(s, "latin1").toString("hex");
-    expect(calls).toEqual(compileZone(GOOD, "z").entries.map((e) => ["rcu", "set", "--hex", "dns", hex(e.key), hex(e.value)]));
-    expect(calls).toHaveLength(2);
+    expect(recordedCalls(out)).toEqual([["rcu", "set", "--hex", "dns", ...compileZone(GOOD, "z").entries.flatMap((e) => [hex(e.key), hex(e.value)])]]);
+  });
+
+  it("a zone of thousands of names loads in a few commands, each far below the kernel's limit on a command line", () => {
+    const names = Array.from({ length: 3000 }, (_, i) => `host${i} A 192.0.${i >> 8}.${i & 255}\nhost${i} AAAA 2001:db8::${i.toString(16)}`);
+    const zone = `$ORIGIN big.test.\n$TTL 60\n${names.join("\n")}\n`;
+    expect(dnsCommand(["compile", write("big.zone", zone)], dir)).toBe(0);
+    const calls = recordedCalls(out);
+    // Each command filled close to the limit: as few as the pairs' size allows.
+    const pairBytes = calls.reduce((n, c) => n + c.slice(4).join(" ").length, 0);
+    expect(calls.length).toBeGreaterThan(1);
+    expect(calls.length).toBeLessThanOrEqual(Math.ceil(pairBytes / (60 * 1024)));
+    for (const call of calls) {
+      expect(call.slice(0, 4)).toEqual(["rcu", "set", "--hex", "dns"]);
+      expect(call.join(" ").length).toBeLessThanOrEqual(64 * 1024);
+    }
+    expect(calls.flatMap((c) => c.slice(4))).toEqual(compileZone(zone, "z").entries.flatMap((e) => [hex(e.key), hex(e.value)]));
   });
 
   it("--name names the hook, --json gives keys and values in hex", () => {
     expect(dnsCommand(["compile", write("good.zone", GOOD), "--name", "edge"], dir)).toBe(0);
-    expect(out).toMatch(/^kscript rcu set --hex edge 03777777/m);
+    expect(out).toMatch(/^kscript rcu set --hex edge \\\n {2}03777777/m);
     out = "";
     expect(dnsCommand(["compile", write("good.zone", GOOD), "--json"], dir)).toBe(0);
     const json = JSON.parse(out) as { ok: boolean; entries: { name: string; key: string; value: string }[] };
@@ -86,9 +106,25 @@ describe("usage and I/O errors exit 2 with one line on stderr", () => {
   });
 });
 
-describe("kscript rcu --hex", () => {
+describe("kscript rcu", () => {
+  // No kscript.ko here: a refusal that came after opening the device would say the module is not loaded.
   it("refuses keys and values that are not bytes in hex before it opens the device", () => {
     expect(() => rcu(["set", "dns", "0x12", "00"], true)).toThrow(/'0x12' is not bytes in hex/);
     expect(() => rcu(["get", "dns", "abc"], true)).toThrow(/'abc' is not bytes in hex/);
+  });
+
+  it("set checks every pair, sizes included, before it writes the first", () => {
+    expect(() => rcu(["set", "dns", "00", "00", "0x12", "00"], true)).toThrow(/'0x12' is not bytes in hex/);
+    expect(() => rcu(["set", "fwd", "a", "1", "b", "x".repeat(4097)])).toThrow(/the value 'x{40}…' is 4097 bytes: rcu values are strings of 0\.\.4096 bytes\./);
+    expect(() => rcu(["set", "fwd", "a", "1", "k".repeat(256), "1"])).toThrow(/the key 'k{40}…' is 256 bytes: rcu keys are strings of 1\.\.255 bytes or integers\./);
+    expect(() => rcu(["set", "dns", "", "00"], true)).toThrow(/is not bytes in hex/);
+    expect(() => rcu(["set", "fwd", "", "1"])).toThrow(/the key '' is 0 bytes/);
+    // At the limits, the pair goes to the device (whose refusal here is that there is none).
+    expect(() => rcu(["set", "fwd", "a", "x".repeat(4096)])).toThrow(KscriptError);
+  });
+
+  it("set takes pairs: a key without its value is not a form of rcu", () => {
+    expect(rcu(["set", "fwd", "a", "1", "b"])).toBeUndefined();
+    expect(rcu(["get", "fwd", "a", "b"])).toBeUndefined();
   });
 });
