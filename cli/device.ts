@@ -87,7 +87,8 @@ export function rcu(args: readonly string[], hex = false): string | undefined {
   }
   if (op === "set" && name !== undefined && key !== undefined && value !== undefined && extra.length % 2 === 0) {
     const texts = [key, value, ...extra];
-    const pairs = texts.flatMap((_, i) => (i % 2 === 0 ? [{ key: texts[i], value: texts[i + 1], k: parse(texts[i]), v: parse(texts[i + 1], "value") }] : []));
+    const pairs: { key: string; value: string; k: ReturnType<typeof parse>; v: ReturnType<typeof parse> }[] = [];
+    for (let i = 0; i < texts.length; i += 2) pairs.push({ key: texts[i], value: texts[i + 1], k: parse(texts[i]), v: parse(texts[i + 1], "value") });
     withDevice((fd) =>
       pairs.forEach((p, i) => {
         try {

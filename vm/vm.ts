@@ -5,6 +5,7 @@
  * Provisioning installs Debian packages and so needs root; the module and initramfs are cached by content.
  */
 import { spawn } from "node:child_process";
+import { finished } from "../common/child.js";
 import fs from "node:fs";
 import path from "node:path";
 import { cacheRoot, packageRoot } from "../common/paths.js";
@@ -53,20 +54,11 @@ function keyValues(text: string): Map<string, string> {
 }
 
 /** Runs one of the harness's scripts; asynchronous so that a caller (the test suite) can do other work meanwhile. */
-function script(name: string, args: string[]): Promise<Map<string, string>> {
-  const child = spawn("sh", [path.join(SCRIPTS, name), ...args], { stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (status, signal) => {
-      if (status === 77) reject(new VmUnavailable(`${name}: ${stderr.trim() || "cannot provision"}`));
-      else if (status !== 0) reject(new Error(`${name} failed (${status ?? signal}):\n${stderr}\n${stdout}`));
-      else resolve(keyValues(stdout));
-    });
-  });
+async function script(name: string, args: string[]): Promise<Map<string, string>> {
+  const { status, signal, stdout, stderr } = await finished("sh", [path.join(SCRIPTS, name), ...args]);
+  if (status === 77) throw new VmUnavailable(`${name}: ${stderr.trim() || "cannot provision"}`);
+  if (status !== 0) throw new Error(`${name} failed (${status ?? signal}):\n${stderr}\n${stdout}`);
+  return keyValues(stdout);
 }
 
 type Prepared<T> = T & { seconds: { provision: number; build: number } };

@@ -9,10 +9,11 @@
  * 3`, which must come back as kscript vm's own exit status. (Built in the guest, under TCG, the modules took
  * most of the kernel tests' time.)
  */
-import { execFile, spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
 import { promisify } from "node:util";
+import { finished } from "../../common/child.js";
 import { packageRoot, sdkPackage } from "../../common/paths.js";
 import { commandScript, type Suite } from "./session.js";
 
@@ -33,28 +34,9 @@ export function snapshot(dir: string): string[] {
 /** The SDK folder (npm's global prefix) and its snapshot, in the suite's work folder. */
 export const sdkFolder = (work: string) => path.join(work, "sdk");
 export const snapshotFile = (work: string) => path.join(work, "sdk-snapshot.json");
-/** The host's `kscript module build`: its output and exit status (HostBuild). */
+/** The host's `kscript module build`: its output and exit status (common/child.ts Finished). */
 export const hostBuildFile = (work: string) => path.join(work, "module-build.json");
 
-export interface HostBuild {
-  command: string[];
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs a command to its end, whatever its status: the test judges it. */
-function capture(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<HostBuild> {
-  const child = spawn(command, args, { env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (status) => resolve({ command: [command, ...args], status, stdout, stderr }));
-  });
-}
 
 export const hostSuite: Suite = {
   name: "host",
@@ -76,7 +58,7 @@ export const hostSuite: Suite = {
     // session's own build (whatever its outcome), which the other lanes wait for: this lane has time to spare.
     await image.catch(() => undefined);
     const cache = path.join(work, "cache");
-    const build = await capture(bin, ["module", "build", "--kdir", `/lib/modules/${kernel.kver}/build`, "--btf", kernel.kernel], { ...process.env, KSCRIPT_CACHE_DIR: cache });
+    const build = await finished(bin, ["module", "build", "--kdir", `/lib/modules/${kernel.kver}/build`, "--btf", kernel.kernel], { env: { ...process.env, KSCRIPT_CACHE_DIR: cache } });
     fs.writeFileSync(hostBuildFile(work), JSON.stringify(build));
     return {
       cwd: work,

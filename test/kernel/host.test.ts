@@ -8,7 +8,8 @@ import fs from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { sdkPackage } from "../../common/paths.js";
-import { hostBuildFile, hostSuite, sdkFolder, snapshot, snapshotFile, type HostBuild } from "./host.suite.js";
+import type { Finished } from "../../common/child.js";
+import { hostBuildFile, hostSuite, sdkFolder, snapshot, snapshotFile } from "./host.suite.js";
 import { SESSION_WAIT_MS, ran, suiteRun, type SuiteRun } from "./results.js";
 
 let result: SuiteRun | { skip: string };
@@ -32,7 +33,7 @@ const builtLine = /^built for (6\.1\.\S+): (\S+)\/(kscript-\w+\.ko), (\S+)\/(tls
 describe("kscript on a host and in the kernel it boots next", () => {
   it("module build, on the host for a kernel not running yet, says each slow step from an empty cache", ({ skip }) => {
     ran(result, skip);
-    const build = JSON.parse(fs.readFileSync(hostBuildFile(work()), "utf8")) as HostBuild;
+    const build = JSON.parse(fs.readFileSync(hostBuildFile(work()), "utf8")) as Finished;
     expect(build.status, build.stderr).toBe(0);
     for (const step of [/fetching Lua 5\.3\.6/, /extracting the kernel's BTF from \S+\/vmlinuz-6\.1\./, /preparing .* with vmlinux and resolve_btfids/, /building kscript\.ko against/, /kscript\.ko built in \d+ s/, /building kscript's tls\.ko/]) {
       expect(build.stderr).toMatch(step);
@@ -60,7 +61,7 @@ describe("kscript on a host and in the kernel it boots next", () => {
     // The host's build, found: its BTF from sysfs here is the image's, so nothing is built again.
     expect(build.status, build.output).toBe(0);
     expect(build.output).not.toMatch(/^kscript: /m);
-    const onHost = builtLine.exec((JSON.parse(fs.readFileSync(hostBuildFile(work()), "utf8")) as HostBuild).stdout);
+    const onHost = builtLine.exec((JSON.parse(fs.readFileSync(hostBuildFile(work()), "utf8")) as Finished).stdout);
     const inGuest = builtLine.exec(build.output);
     expect(inGuest?.[2]).toBe("/run/cache/module");
     expect([inGuest?.[1], inGuest?.[3], inGuest?.[5]]).toEqual([onHost?.[1], onHost?.[3], onHost?.[5]]);

@@ -11,6 +11,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import path from "node:path";
+import { finished } from "../../common/child.js";
 import { packageRoot } from "../../common/paths.js";
 import { VM_CACHE, VmUnavailable, buildVm, provisionVm, readInitLog, type Kernel, type VmImage } from "../../vm/vm.js";
 import type { Plan, SuiteStatus } from "./guest/suites.js";
@@ -112,15 +113,10 @@ export function sessionFolder(): string {
 }
 
 /** Resolves with a child's output; rejects with it when the child fails. */
-function exec(cmd: string, args: string[], cwd: string): Promise<string> {
-  const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
-  let output = "";
-  child.stdout.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr.on("data", (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (status) => (status === 0 ? resolve(output) : reject(new Error(`${cmd} ${args.join(" ")} (exit ${status}):\n${output}`))));
-  });
+async function exec(cmd: string, args: string[], cwd: string): Promise<string> {
+  const { status, signal, stdout, stderr } = await finished(cmd, args, { cwd });
+  if (status !== 0) throw new Error(`${cmd} ${args.join(" ")} (exit ${status ?? signal}):\n${stdout}${stderr}`);
+  return stdout + stderr;
 }
 
 /** At most `n` of the returned function's tasks at a time (the host has two cores). */
