@@ -52,7 +52,8 @@ else
 		if ! sh "$linux/scripts/extract-vmlinux" "$btf" >"$raw.elf" 2>/dev/null ||
 			! objcopy -O binary --only-section=.BTF "$raw.elf" "$raw.tmp" 2>/dev/null || [ ! -s "$raw.tmp" ]; then
 			rm -f "$raw.elf" "$raw.tmp"
-			echo "build.sh: $btf is neither raw BTF nor a kernel image with a .BTF section (CONFIG_DEBUG_INFO_BTF)" >&2
+			echo "build.sh: $btf is neither raw BTF nor a kernel image with a .BTF section (CONFIG_DEBUG_INFO_BTF):" \
+				"give the kernel's /sys/kernel/btf/vmlinux (once it runs) or its /boot/vmlinuz-$kver" >&2
 			exit 1
 		fi
 		rm "$raw.elf"
