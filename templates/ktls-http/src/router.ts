@@ -37,9 +37,13 @@ export function recv(msg: string): LuaMultiReturn<[number, string]> {
   // are none to wait for (the server closes it once this answer is sent).
   pending = request.close ? "" : sub(text, request.length + 1);
   const head = request.method === "HEAD" ? HEAD_ONLY : 0;
-  // An expectation is refused before the method is looked at, as Node's and Apache's servers do.
+  const served = request.method === "GET" || request.method === "HEAD";
+  // A method nobody knows ends the connection first: the bytes after it cannot be trusted to be a request
+  // (llhttp refuses them all). A known method's expectation is refused before its 405, as Node's and
+  // Apache's servers do.
+  if (!served && KNOWN[request.method] !== true) return $multi(501, "");
   if (unmetExpectation(request)) return $multi(head + 417, "");
-  if (request.method !== "GET" && request.method !== "HEAD") return $multi(KNOWN[request.method] === true ? 405 : 501, "");
+  if (!served) return $multi(405, "");
   const path = safePath(request.target);
   if (path === undefined) return $multi(head + 400, "");
   if (FILES[path] !== true) return $multi(head + 404, "");

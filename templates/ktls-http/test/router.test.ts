@@ -84,6 +84,9 @@ describe("kTLS request router", async () => {
     expect(hook.runRecv(`HEAD /hello.txt HTTP/1.1\r\nHost: a\r\nExpect: x\r\n\r\n`).code).toBe(1417);
     expect(hook.runRecv(`POST /form HTTP/1.1\r\nHost: a\r\nExpect: x\r\nContent-Length: 3\r\n\r\nabc${request("/hello.txt")}`).code).toBe(417);
     expect(hook.runRecv("")).toEqual({ code: 200, file: "/hello.txt" });
+    // An unknown method closes the connection (501) whatever it expects: the bytes after it are not a request.
+    const other = await connection();
+    expect(other.runRecv(`OST /form HTTP/1.1\r\nHost: a\r\nExpect: x\r\nContent-Length: 3\r\n\r\nabc${request("/hello.txt")}`).code).toBe(501);
   });
 
   it("answers no request after one that closes the connection", async () => {
