@@ -10,6 +10,7 @@ import ts from "./typescript.cjs";
 import tstl from "./tstl.cjs";
 import { buildMinimalLualibBundle, findUsedLualibFeatures } from "typescript-to-lua/dist/LuaLib.js";
 import { createPlugin } from "./plugin.js";
+import { privateNamesTransformer } from "./private-names.js";
 import { decodeMap, type DecodedMap, type SourceMapV3 } from "./sourcemap.js";
 import { packageRoot } from "../common/paths.js";
 
@@ -208,6 +209,7 @@ export function transpileProgram(
     program,
     sourceFiles: sourceFiles ? [...sourceFiles] : undefined,
     plugins: [plugin],
+    customTransformers: { before: [privateNamesTransformer(program.getTypeChecker())] },
     writeFile(fileName, data, _bom, _onError, sources) {
       if (fileName.endsWith(".lua.map")) {
         maps.set(fileName.slice(0, -4), JSON.parse(data) as SourceMapV3);

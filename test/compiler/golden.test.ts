@@ -29,7 +29,7 @@ describe("golden: TypeScript semantics survive compilation to kscript Lua", () =
     expect(lua53Available()).toBe(true);
   });
 
-  const ordinary = ["classes", "collections", "strings", "control", "callbacks", "features"];
+  const ordinary = ["classes", "private", "collections", "strings", "control", "callbacks", "features"];
   for (const name of ordinary) {
     for (const minify of [true, false]) {
       it(`${name} (${minify ? "minified" : "readable"})`, async () => {
