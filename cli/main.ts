@@ -8,6 +8,8 @@ import type { Builder, BuildResult } from "../compiler/build.js";
 import { UsageError, diagnostic, formatDiagnostic, type Diagnostic } from "../common/diagnostics.js";
 import { formatTemplateList, initProject } from "./init.js";
 import { KscriptError } from "../device/index.js";
+import { VERSION as PROTOCOL_VERSION } from "../device/protocol.js";
+import { sdkPackage } from "../common/paths.js";
 import { DEVICE_COMMANDS, RCU_USAGE, runDeviceCommand, type DeviceCommand } from "./device.js";
 
 const USAGE = `usage: kscript <command> [options]
@@ -74,6 +76,7 @@ kernel (root, with the kscript module loaded):
                            ~/.cache/kscript; a git checkout of kscript keeps its own .cache/)
 
   -h, --help               show this help
+  -V, --version            show the SDK's version and the /dev/kscript protocol it speaks
 `;
 
 interface Command {
@@ -122,8 +125,9 @@ function usage(message: string): UsageError {
   return new UsageError(diagnostic("KS4001", [`${message} Run 'kscript --help' for usage.`]));
 }
 
-function parseArgs(argv: string[]): Parsed | "help" {
+function parseArgs(argv: string[]): Parsed | "help" | "version" {
   const [command, ...rest] = argv;
+  if ((command === "-V" || command === "--version") && rest.length === 0) return "version";
   // `test` hands everything after the folder to vitest, its own --help included.
   if (command === "test") {
     const flags = new Set<string>();
@@ -189,6 +193,10 @@ export async function main(argv: string[], cwd = process.cwd()): Promise<number>
     const parsed = parseArgs(argv);
     if (parsed === "help") {
       process.stdout.write(USAGE);
+      return 0;
+    }
+    if (parsed === "version") {
+      process.stdout.write(`kscript ${sdkPackage.version} (${sdkPackage.name}), /dev/kscript protocol ${PROTOCOL_VERSION}\n`);
       return 0;
     }
     const [first] = parsed.positional;

@@ -32,6 +32,17 @@ export function recv(msg: string): LuaMultiReturn<[number, string?]> {
 }
 `;
 
+describe("kscript --version", () => {
+  it("prints the SDK's version from its package.json and the protocol it speaks", () => {
+    const { version } = JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, "../../package.json"), "utf8")) as { version: string };
+    for (const flag of ["--version", "-V"]) {
+      const r = kscript([flag], os.tmpdir());
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(new RegExp(`^kscript ${version.replace(/\./g, "\\.")} \\(kscript-sdk\\), /dev/kscript protocol \\d+\\n$`));
+    }
+  });
+});
+
 describe("kscript build", () => {
   it("writes the three package files for a clean hook", () => {
     const dir = project({
