@@ -215,6 +215,10 @@ export const CATALOG = {
     title: "too many rules",
     message: "This is rule {0}; the forwarder reads at most {1} rules per packet. Merge rules with networks (10.0.0.0/24) or port ranges (1000:2000).",
   },
+  KS5018: {
+    title: "new destination port 0",
+    message: "'{0}' would send packets to port 0, which no service listens on and the stack drops. Give a port 1-65535, e.g. --to-destination 192.168.0.1:53.",
+  },
   // KS6xxx: DNS zone files (zone/, `kscript dns`).
   KS6001: {
     title: "record type not served",

@@ -24,7 +24,8 @@ describe("bad rules", () => {
 
   it("cover every rule-file code, each message complete and in the tsc format", () => {
     const codes = new Set(result.diagnostics.map((d) => d.code));
-    for (let n = 5001; n <= 5016; n++) expect(codes).toContain(`KS${n}`);
+    // KS5017 (too many rules) has a test of its own below.
+    for (let n = 5001; n <= 5018; n++) if (n !== 5017) expect(codes).toContain(`KS${n}`);
     for (const d of result.diagnostics) {
       expect(d.message).not.toMatch(/\{\d\}|undefined/);
       expect(formatDiagnostic(d, path.dirname(fixture))).toBe(`bad.rules(${d.line},${d.column}): error ${d.code}: ${d.message}`);
