@@ -49,8 +49,25 @@ export const kernelBackend: Backend = {
     const name = `${spec.name}-${process.pid}-${serial++}`;
     // Unset limits are left to the module, whose defaults are the dialect's (the emulator's) numbers.
     const { instructions, memory, time } = spec.limits ?? {};
-    load(fd(), { name, target, script: spec.lua, limits: { instructions, memory, time } });
-    loaded.add(name);
+    const loadAs = (as: string) => {
+      load(fd(), { name: as, target, script: spec.lua, limits: { instructions, memory, time } });
+      loaded.add(as);
+    };
+    loadAs(name);
+    // The kernel gives each tls or sock connection a Lua state of its own, and a test gives each its own
+    // `cpu`; test-run reaches one state per script, so each further connection runs in a copy loaded under
+    // a name of its own. XDP's per-CPU states share the script's rcu table, which a copy would not.
+    const copies = new Map<number, string>([[0, name]]);
+    const nameFor = (cpu = 0): string => {
+      if (target === "xdp") return name;
+      let copy = copies.get(cpu);
+      if (copy === undefined) {
+        copy = `${name}-c${cpu}`;
+        loadAs(copy);
+        copies.set(cpu, copy);
+      }
+      return copy;
+    };
     return {
       name,
       target,
@@ -61,7 +78,7 @@ export const kernelBackend: Backend = {
       logs: [],
       engine: undefined,
       run(call): CallOutcome {
-        const r = testRun(fd(), name, call.input, { ...(call.arg ? { arg: call.arg } : {}), ...(call.fn !== undefined ? { fn: call.fn } : {}) });
+        const r = testRun(fd(), nameFor(call.cpu), call.input, { ...(call.arg ? { arg: call.arg } : {}), ...(call.fn !== undefined ? { fn: call.fn } : {}) });
         const error = r.ok ? {} : { error: hookError(kindOf(r.error ?? "error"), r.error ?? "error", name, spec.locate, r.errorLines) };
         switch (r.kind) {
           case "xdp":
@@ -80,8 +97,10 @@ export const kernelBackend: Backend = {
         throw new Error("hook.call is not available on the kernel backend: test-run reaches a hook's entry only");
       },
       unload() {
-        unload(fd(), name);
-        loaded.delete(name);
+        for (const copy of copies.values()) {
+          unload(fd(), copy);
+          loaded.delete(copy);
+        }
       },
     };
   },

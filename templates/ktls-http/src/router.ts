@@ -1,4 +1,4 @@
-import { parseRequest, safePath, unmetExpectation } from "kscript/http";
+import { parseRequest, safePath, unmetExpectation, type HttpRequest } from "kscript/http";
 import { sub } from "kscript/string";
 import { FILES } from "./files";
 
@@ -15,6 +15,9 @@ export const HEAD_ONLY = 1000;
 
 /** Methods of RFC 9110 (and PATCH) the router knows but does not serve: 405. Other methods get 501. */
 const KNOWN: Record<string, boolean> = { POST: true, PUT: true, DELETE: true, CONNECT: true, OPTIONS: true, TRACE: true, PATCH: true };
+
+/** Codes after which the server closes the connection (README): nothing sent after them is read. */
+const CLOSES: Record<number, boolean> = { 400: true, 413: true, 414: true, 431: true, 501: true, 505: true };
 
 /** Bytes of a request still arriving. The kernel gives each connection its own Lua state, so this is per connection. */
 let pending = "";
@@ -33,9 +36,15 @@ export function recv(msg: string): LuaMultiReturn<[number, string]> {
     return $multi(parsed.status, "");
   }
   const request = parsed.request;
-  // Pipelined bytes after this request wait for the next call; after one that closes the connection there
-  // are none to wait for (the server closes it once this answer is sent).
-  pending = request.close ? "" : sub(text, request.length + 1);
+  const [code, file] = route(request);
+  // Pipelined bytes after this request wait for the next call; after an answer that closes the connection
+  // there are none to wait for (the server closes it once this answer is sent).
+  pending = request.close || CLOSES[code % HEAD_ONLY] === true ? "" : sub(text, request.length + 1);
+  return $multi(code, file);
+}
+
+/** The answer to one complete request: its code and the file to send ("" for none). */
+function route(request: HttpRequest): LuaMultiReturn<[number, string]> {
   const head = request.method === "HEAD" ? HEAD_ONLY : 0;
   const served = request.method === "GET" || request.method === "HEAD";
   // A method nobody knows ends the connection first: the bytes after it cannot be trusted to be a request

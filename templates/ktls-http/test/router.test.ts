@@ -99,6 +99,12 @@ describe("kTLS request router", async () => {
       expect(hook.runRecv(first + request("/index.html"))).toEqual({ code: 200, file: "/hello.txt" });
       expect(hook.runRecv(""), first).toEqual(answered ? { code: 200, file: "/index.html" } : { code: 100, file: "" });
     }
+    // Nor after an answer the server closes the connection on (501 for an unknown method, 400, 505 …).
+    for (const closing of ["BREW /pot HTTP/1.1\r\nHost: a\r\n\r\n", request("/../etc/passwd")]) {
+      const hook = await connection();
+      expect([400, 501]).toContain(hook.runRecv(closing + request("/index.html")).code);
+      expect(hook.runRecv(""), closing).toEqual({ code: 100, file: "" });
+    }
   });
 
   it("reads a body exactly as its framing says, never as a request", async () => {
