@@ -288,6 +288,10 @@ export const CATALOG = {
     title: "relative $ORIGIN",
     message: "'{0}' is relative; zone readers disagree on what a relative $ORIGIN is relative to. Write the whole name ending in a dot, e.g. '$ORIGIN {0}.{1}'.",
   },
+  KS6018: {
+    title: "SOA away from the zone's apex",
+    message: "'{0}' holds an SOA record, which belongs at the zone's apex '{1}' ({2}); BIND, NSD and dnspython refuse a zone whose SOA is elsewhere. Write the SOA record at '@'.",
+  },
   KS4005: {
     title: "folder not empty",
     message: "{0} is not empty; kscript init only creates new projects. Give a new or empty folder.",

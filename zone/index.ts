@@ -212,6 +212,9 @@ interface RRset {
   first: Token;
 }
 
+/** A name's labels as absolute text ("." for the root). */
+const dotted = (labels: readonly string[]): string => (labels.length === 0 ? "." : `${labels.join(".")}.`);
+
 /** The zone a file describes: its first $ORIGIN, else its first SOA's owner; and what said so. */
 interface Apex {
   labels: string[];
@@ -280,7 +283,13 @@ function parse(text: string, file: string): { sets: RRset[]; skipped: number; ap
       t = next("a record type");
     }
     const type = t.text.toUpperCase();
-    if (type === "SOA") apex ??= { labels: owner!, source: "the owner of its SOA record" };
+    if (type === "SOA") {
+      apex ??= { labels: owner!, source: "the owner of its SOA record" };
+      // A zone has its SOA at its apex (RFC 1035 §5.2); BIND, NSD and dnspython refuse one elsewhere.
+      if (owner!.join(".") !== apex.labels.join(".")) {
+        fail("KS6018", [dotted(owner!), dotted(apex.labels), apex.source], { ...first, length: record.blankOwner ? 1 : first.text.length }, file);
+      }
+    }
     if (type === "SOA" || type === "NS") {
       // Checked as RFC 1035 §3.3 writes them: NS a name; SOA two names and five 32-bit numbers.
       nameLabels(next("a domain name"), origin, file);
@@ -365,11 +374,11 @@ export function compileZone(text: string, file: string): ZoneResult {
   const diagnostics: Diagnostic[] = [];
   const entries: ZoneEntry[] = [];
   for (const set of parsed.sets) {
-    const name = set.labels.length === 0 ? "." : `${set.labels.join(".")}.`;
+    const name = dotted(set.labels);
     const where = { file, line: set.first.line, column: set.first.column, length: set.first.text.length };
     const apex = parsed.apex;
     if (apex && !inZone(set.labels, apex.labels)) {
-      diagnostics.push(diagnostic("KS6016", [name, apex.labels.length === 0 ? "." : `${apex.labels.join(".")}.`, apex.source], where));
+      diagnostics.push(diagnostic("KS6016", [name, dotted(apex.labels), apex.source], where));
       continue;
     }
     const bytes = wireLength(set.labels);

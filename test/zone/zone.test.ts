@@ -194,6 +194,9 @@ describe("located errors", () => {
     expect(error("$ORIGIN a.test.\n$ORIGIN sub\n")).toBe("2,9 KS6017 'sub' is relative; zone readers disagree on what a relative $ORIGIN is relative to. Write the whole name ending in a dot, e.g. '$ORIGIN sub.a.test.'.");
     expect(error("$ORIGIN a.test.\nwww 60 A 192.0.2.1\nb.test. 60 A 192.0.2.2\n")).toMatch(/^3,1 KS6016 'b\.test\.' is outside the zone 'a\.test\.' \(its first \$ORIGIN\)/);
     expect(error("a.test. 60 SOA ns.a.test. h.a.test. 1 2 3 4 5\ntest. 60 A 192.0.2.2\n")).toMatch(/^2,1 KS6016 'test\.' is outside the zone 'a\.test\.' \(the owner of its SOA record\)/);
+    // An SOA away from the apex (here '@3600', one blank lost) is refused, as by BIND, NSD and dnspython.
+    expect(error("$ORIGIN a.test.\n@3600 IN SOA ns.a.test. h.a.test. 1 2 3 4 5\n")).toMatch(/^2,1 KS6018 '@3600\.a\.test\.' holds an SOA record, which belongs at the zone's apex 'a\.test\.' \(its first \$ORIGIN\)/);
+    expect(error("a.test. 60 SOA ns.a.test. h.a.test. 1 2 3 4 5\nsub.a.test. 60 SOA ns.a.test. h.a.test. 1 2 3 4 5\n")).toMatch(/^2,1 KS6018 'sub\.a\.test\.' .* \(the owner of its SOA record\)/);
   });
 
   it("names too long for a key, and RRsets too large for one entry", () => {
