@@ -127,7 +127,10 @@ function usage(message: string): UsageError {
 
 function parseArgs(argv: string[]): Parsed | "help" | "version" {
   const [command, ...rest] = argv;
-  if ((command === "-V" || command === "--version") && rest.length === 0) return "version";
+  if (command === "-V" || command === "--version") {
+    if (rest.length > 0) throw usage(`'${command}' takes no arguments, got ${rest.length}.`);
+    return "version";
+  }
   // `test` hands everything after the folder to vitest, its own --help included.
   if (command === "test") {
     const flags = new Set<string>();

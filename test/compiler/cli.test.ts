@@ -40,6 +40,9 @@ describe("kscript --version", () => {
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^kscript ${version.replace(/\./g, "\\.")} \\(kscript-sdk\\), /dev/kscript protocol \\d+\\n$`));
     }
+    const extra = kscript(["--version", "x"], os.tmpdir());
+    expect(extra.code).toBe(2);
+    expect(extra.stderr).toContain("'--version' takes no arguments, got 1.");
   });
 });
 
