@@ -78,8 +78,8 @@ export async function runTests(dir: string, vitestArgs: readonly string[]): Prom
   }
 }
 
-/** Names the kernel backend gives the scripts it loads: `<package>-<pid>-<n>`. */
-const TEST_SCRIPT = /-\d+-\d+$/;
+/** Names the kernel backend gives the scripts it loads: `<package>-<pid>-<n>`, and `…-c<cpu>` for a connection's copy. */
+const TEST_SCRIPT = /-\d+-\d+(-c\d+)?$/;
 
 /**
  * The project's tests against the loaded kscript.ko (`kscript test --kernel`): `loadHook` on the kernel
