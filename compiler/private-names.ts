@@ -11,9 +11,18 @@ export function privateNamesTransformer(checker: ts.TypeChecker): ts.Transformer
     if (!sourceFile.text.includes("#")) return sourceFile;
     const key = (name: ts.PrivateIdentifier): string => {
       const owner = checker.getSymbolAtLocation(name)?.valueDeclaration?.parent;
-      return `${owner && ts.isClassLike(owner) && owner.name ? owner.name.text : "class"}${name.text}`;
+      if (!owner || !ts.isClassLike(owner)) return `class${name.text}`;
+      // An anonymous class is told apart by where it starts.
+      return `${owner.name ? owner.name.text : `class@${owner.pos}`}${name.text}`;
     };
     const visit = (node: ts.Node): ts.Node => {
+      const out = rewrite(node);
+      // TypeScript-to-Lua reads the parents of the nodes it compiles (a class expression's variable names the
+      // class): a node rebuilt around a renamed member keeps its original's parent.
+      if (out !== node && node.parent) (out as { parent: ts.Node }).parent = node.parent;
+      return out;
+    };
+    const rewrite = (node: ts.Node): ts.Node => {
       // `#x in obj` asks whether obj has the member: the same question as `"Class#x" in obj`.
       if (ts.isBinaryExpression(node) && ts.isPrivateIdentifier(node.left) && node.operatorToken.kind === ts.SyntaxKind.InKeyword) {
         const left = ts.setTextRange(ts.factory.createStringLiteral(key(node.left)), node.left);
