@@ -16,8 +16,8 @@ export const HEAD_ONLY = 1000;
 /** Methods of RFC 9110 (and PATCH) the router knows but does not serve: 405. Other methods get 501. */
 const KNOWN: Record<string, boolean> = { POST: true, PUT: true, DELETE: true, CONNECT: true, OPTIONS: true, TRACE: true, PATCH: true };
 
-/** Codes after which the server closes the connection (README): nothing sent after them is read. */
-const CLOSES: Record<number, boolean> = { 400: true, 413: true, 414: true, 431: true, 501: true, 505: true };
+/** Codes after which the server keeps the connection (README); after any other it closes it, and nothing sent after the request is read. */
+const KEEPS: Record<number, boolean> = { 200: true, 404: true, 405: true, 417: true };
 
 /** Bytes of a request still arriving. The kernel gives each connection its own Lua state, so this is per connection. */
 let pending = "";
@@ -39,7 +39,7 @@ export function recv(msg: string): LuaMultiReturn<[number, string]> {
   const [code, file] = route(request);
   // Pipelined bytes after this request wait for the next call; after an answer that closes the connection
   // there are none to wait for (the server closes it once this answer is sent).
-  pending = request.close || CLOSES[code % HEAD_ONLY] === true ? "" : sub(text, request.length + 1);
+  pending = request.close || KEEPS[code % HEAD_ONLY] !== true ? "" : sub(text, request.length + 1);
   return $multi(code, file);
 }
 
