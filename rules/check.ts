@@ -136,7 +136,7 @@ function newDestination(text: string): Destination | Invalid {
     const p = port(portText, colon + 1);
     if (p instanceof Invalid) return p;
     // A match may name port 0; a rewrite to it makes packets nobody can receive (iptables refuses it too).
-    if (p === 0) return new Invalid("KS5018", [portText], colon + 1);
+    if (p === 0) return new Invalid("KS5018", [text], colon + 1);
     result.port = p;
   }
   return result;
