@@ -11,7 +11,7 @@ import type { RcuValue } from "../../runtime/bindings/context.js";
 export interface CallInput {
   /** Call this global function instead of the entry, with the input as the entry gets it; see `value`. */
   fn?: string;
-  /** Per-CPU state to run on (XDP); default 0. */
+  /** Per-CPU state (xdp) or connection (tls, sock: each has a state of its own) to run on; default 0. */
   cpu?: number;
   /** xdp: the frame, hex. */
   packet?: string;

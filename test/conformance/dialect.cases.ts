@@ -129,4 +129,19 @@ end`,
     input: { calls: [{ msg: "" }] },
     expect: { calls: [{ code: 1 }] },
   },
+  ...(["tls", "sock"] as const).map((target): ConformanceCase => {
+    const tls = target === "tls";
+    const call = (cpu: number, bytes: string) => ({ cpu, ...(tls ? { msg: bytes } : { buf: bytes }) });
+    return {
+      name: `${target}: each connection has a state of its own, kept across its calls`,
+      target,
+      script: `local calls = 0
+function ${tls ? "recv(msg)" : "process(buf)"}
+  calls = calls + 1
+  return ${tls ? "calls" : "calls == 1"}
+end`,
+      input: { cpus: 2, calls: [call(0, "a"), call(1, "b"), call(0, "c")] },
+      expect: { calls: tls ? [{ code: 1 }, { code: 1 }, { code: 2 }] : [{ verdict: true }, { verdict: true }, { verdict: false }] },
+    };
+  }),
 ];
